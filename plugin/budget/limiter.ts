@@ -1,0 +1,62 @@
+// The only module that knows Bottleneck (unmaintained; keep it swappable). Bottleneck
+// is the in-process pacer: a priority queue with a concurrency cap. Every job it runs
+// first takes a token from the shared budget, waiting as long as the budget says.
+import Bottleneck from "bottleneck";
+import { AbortedError } from "../errors";
+import type { Clock } from "../clock";
+import type { SharedBudget } from "./shared-budget";
+
+export interface LimiterOptions {
+  budget: SharedBudget;
+  clock: Clock;
+  maxConcurrent: number;
+  signal: AbortSignal;
+  /** Upper bound on one sleep while waiting for a token, so pauses set by other processes are seen. */
+  maxPollMs?: number;
+}
+
+export class RequestLimiter {
+  private readonly bottleneck: Bottleneck;
+  private readonly opts: LimiterOptions;
+  waitingForToken = 0;
+
+  constructor(opts: LimiterOptions) {
+    this.opts = opts;
+    this.bottleneck = new Bottleneck({ maxConcurrent: opts.maxConcurrent, minTime: 0 });
+  }
+
+  /** Runs `fn` at `priority` (0 = first) once a slot and a budget token are available. */
+  schedule<T>(priority: number, fn: () => Promise<T>): Promise<T> {
+    return this.bottleneck.schedule({ priority: Math.max(0, Math.min(9, priority)) }, async () => {
+      await this.acquireToken();
+      return fn();
+    });
+  }
+
+  private async acquireToken(): Promise<void> {
+    const { budget, clock, signal } = this.opts;
+    const maxPoll = this.opts.maxPollMs ?? 5000;
+    this.waitingForToken++;
+    try {
+      for (;;) {
+        if (signal.aborted) throw new AbortedError("not sent: the plugin is stopping");
+        const r = await budget.tryTake();
+        if (r.ok) return;
+        // A little jitter so processes that wake for the same window do not collide.
+        const wait = Math.max(5, Math.min(maxPoll, r.until - clock.now())) + Math.floor(Math.random() * 20);
+        await clock.sleep(wait, signal);
+      }
+    } finally {
+      this.waitingForToken--;
+    }
+  }
+
+  queued(): number {
+    const c = this.bottleneck.counts();
+    return (c.QUEUED ?? 0) + (c.RECEIVED ?? 0);
+  }
+
+  async stop(): Promise<void> {
+    await this.bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined);
+  }
+}

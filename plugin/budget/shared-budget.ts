@@ -1,0 +1,203 @@
+// The rate budget every ERP process shares through the database. Taking a token is one
+// atomic UPDATE that only succeeds while no pause is in force and all three windows
+// (minute, hour, day) have room, so the processes together never exceed ZenFlow's budget.
+import type { Knex } from "knex";
+import type { Clock } from "../clock";
+import { affected, num } from "../db/dialect";
+import type { RateLimitInfo } from "../zenflow/http";
+import { type BudgetLimits, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
+
+const TABLE = "zenflow_budget";
+/** How long an auth failure stops sending before one request probes the key again. */
+export const AUTH_PAUSE_MS = 10 * MINUTE;
+
+export type TakeResult = { ok: true } | { ok: false; until: number; reason: string };
+
+export interface BudgetSnapshot {
+  limits: BudgetLimits;
+  used: { minute: number; hour: number; day: number };
+  resets: { minute: number; hour: number; day: number };
+  pausedUntil: number;
+  pauseReason: string | null;
+  authError: string | null;
+  authFailedAt: number | null;
+  lastRequestAt: number | null;
+  lastSuccessAt: number | null;
+}
+
+export interface SharedBudgetOptions {
+  db: Knex;
+  keyId: string;
+  limits: BudgetLimits;
+  clock: Clock;
+  boundaryGuardMs?: number;
+}
+
+export class SharedBudget {
+  readonly keyId: string;
+  readonly limits: BudgetLimits;
+  private readonly db: Knex;
+  private readonly clock: Clock;
+  private readonly guardMs: number;
+  private lastSuccessWrite = 0;
+
+  constructor(opts: SharedBudgetOptions) {
+    this.db = opts.db;
+    this.keyId = opts.keyId;
+    this.limits = opts.limits;
+    this.clock = opts.clock;
+    this.guardMs = opts.boundaryGuardMs ?? 250;
+  }
+
+  async ensureRow(): Promise<void> {
+    await this.db(TABLE).insert({ key_id: this.keyId, updated_at: this.clock.now() }).onConflict("key_id").ignore();
+  }
+
+  /** One statement: takes a token from all three windows, or from none. */
+  async tryTake(): Promise<TakeResult> {
+    const now = this.clock.now();
+    if (inBoundaryGuard(now, this.guardMs)) return { ok: false, until: windowStart(now, MINUTE) + MINUTE, reason: "window boundary" };
+    const m = windowStart(now, MINUTE);
+    const h = windowStart(now, HOUR);
+    const d = windowStart(now, DAY);
+    // Assignment order matters on MySQL (it evaluates SET left to right with new values):
+    // each *_used is computed before its *_start changes.
+    const result = await this.db.raw(
+      `UPDATE ${TABLE} SET
+         minute_used = CASE WHEN minute_start = ? THEN minute_used + 1 ELSE 1 END, minute_start = ?,
+         hour_used = CASE WHEN hour_start = ? THEN hour_used + 1 ELSE 1 END, hour_start = ?,
+         day_used = CASE WHEN day_start = ? THEN day_used + 1 ELSE 1 END, day_start = ?,
+         last_request_at = ?, updated_at = ?
+       WHERE key_id = ? AND paused_until <= ?
+         AND (minute_start <> ? OR minute_used < ?)
+         AND (hour_start <> ? OR hour_used < ?)
+         AND (day_start <> ? OR day_used < ?)`,
+      [m, m, h, h, d, d, now, now, this.keyId, now, m, this.limits.perMinute, h, this.limits.perHour, d, this.limits.perDay],
+    );
+    if (rawAffected(result) === 1) return { ok: true };
+    return this.whyNot(now);
+  }
+
+  /** When the next token can be had (without taking it), or null if now. */
+  async nextAvailableAt(): Promise<{ at: number; reason: string } | null> {
+    const now = this.clock.now();
+    const r = await this.whyNot(now);
+    return r.ok ? null : { at: r.until, reason: r.reason };
+  }
+
+  private async whyNot(now: number): Promise<TakeResult> {
+    const row = await this.db(TABLE).where({ key_id: this.keyId }).first();
+    if (!row) {
+      await this.ensureRow();
+      return { ok: false, until: now, reason: "initialising" };
+    }
+    let until = 0;
+    let reason = "";
+    const pausedUntil = num(row.paused_until);
+    if (pausedUntil > now) {
+      until = pausedUntil;
+      reason = row.pause_reason ?? "paused";
+    }
+    for (const w of WINDOWS) {
+      const start = windowStart(now, w.ms);
+      const used = num(row[`${w.name}_start`]) === start ? num(row[`${w.name}_used`]) : 0;
+      if (used >= limitFor(w.name, this.limits) && start + w.ms > until) {
+        until = start + w.ms;
+        reason = `${w.name} budget used (${used}/${limitFor(w.name, this.limits)})`;
+      }
+    }
+    if (until > now) return { ok: false, until, reason };
+    if (inBoundaryGuard(now, this.guardMs)) return { ok: false, until: windowStart(now, MINUTE) + MINUTE, reason: "window boundary" };
+    return { ok: true };
+  }
+
+  /** Records a pause every process honours (Retry-After, exhausted window). Never shortens one. */
+  async pause(until: number, reason: string): Promise<void> {
+    await this.db(TABLE)
+      .where({ key_id: this.keyId })
+      .andWhere("paused_until", "<", until)
+      .update({ paused_until: until, pause_reason: reason.slice(0, 250), updated_at: this.clock.now() });
+  }
+
+  async recordAuthFailure(message: string): Promise<void> {
+    const now = this.clock.now();
+    await this.db(TABLE)
+      .where({ key_id: this.keyId })
+      .update({ auth_error: message, auth_failed_at: now, paused_until: now + AUTH_PAUSE_MS, pause_reason: "auth", updated_at: now });
+  }
+
+  /** Clears an auth failure after a successful call (throttled: at most one write per 5 s per process). */
+  async recordSuccess(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.lastSuccessWrite < 5000) return;
+    this.lastSuccessWrite = now;
+    await this.db(TABLE).where({ key_id: this.keyId }).update({ last_success_at: now, auth_error: null, auth_failed_at: null });
+  }
+
+  /** Lifts an auth pause (the admin fixed the key and the connection test passed). */
+  async clearAuthPause(): Promise<void> {
+    await this.db(TABLE)
+      .where({ key_id: this.keyId, pause_reason: "auth" })
+      .update({ paused_until: 0, pause_reason: null, auth_error: null, auth_failed_at: null });
+  }
+
+  /**
+   * ZenFlow's X-RateLimit-* headers describe the key's real usage, which includes other
+   * clients of the same key. When they say less is left than we think, raise our count
+   * (never lower it: a stale answer must not hand out extra tokens). Remaining 0 pauses
+   * everyone until the reported reset.
+   */
+  async observe(rate: RateLimitInfo): Promise<void> {
+    const now = this.clock.now();
+    const w = this.windowOf(rate, now);
+    if (!w) return;
+    const limit = limitFor(w.name, this.limits);
+    const usedByHeader = Math.max(0, limit - rate.remaining);
+    const start = windowStart(now, w.ms);
+    if (rate.remaining <= 0 && rate.resetAt > now) {
+      await this.pause(rate.resetAt, `ZenFlow reports the ${w.name} budget used`);
+    }
+    await this.db(TABLE)
+      .where({ key_id: this.keyId, [`${w.name}_start`]: start })
+      .andWhere(`${w.name}_used`, "<", usedByHeader)
+      .update({ [`${w.name}_used`]: usedByHeader });
+  }
+
+  /** Which window a header set describes: by its reset time, which must be the current window's end. */
+  private windowOf(rate: RateLimitInfo, now: number): { name: "minute" | "hour" | "day"; ms: number } | null {
+    if (!rate.resetAt) return null;
+    for (const w of WINDOWS) {
+      const end = windowStart(now, w.ms) + w.ms;
+      if (Math.abs(rate.resetAt - end) <= 1500) return w;
+    }
+    return null;
+  }
+
+  async snapshot(): Promise<BudgetSnapshot> {
+    const now = this.clock.now();
+    const row = (await this.db(TABLE).where({ key_id: this.keyId }).first()) ?? {};
+    const used = (name: "minute" | "hour" | "day", ms: number) =>
+      num(row[`${name}_start`]) === windowStart(now, ms) ? num(row[`${name}_used`]) : 0;
+    return {
+      limits: this.limits,
+      used: { minute: used("minute", MINUTE), hour: used("hour", HOUR), day: used("day", DAY) },
+      resets: {
+        minute: windowStart(now, MINUTE) + MINUTE,
+        hour: windowStart(now, HOUR) + HOUR,
+        day: windowStart(now, DAY) + DAY,
+      },
+      pausedUntil: num(row.paused_until),
+      pauseReason: row.pause_reason ?? null,
+      authError: row.auth_error ?? null,
+      authFailedAt: row.auth_failed_at == null ? null : num(row.auth_failed_at),
+      lastRequestAt: row.last_request_at == null ? null : num(row.last_request_at),
+      lastSuccessAt: row.last_success_at == null ? null : num(row.last_success_at),
+    };
+  }
+}
+
+function rawAffected(result: unknown): number {
+  // mysql2 raw → [ResultSetHeader, fields]; better-sqlite3 raw → { changes }.
+  if (Array.isArray(result)) return affected(result[0]);
+  return affected(result);
+}

@@ -1,0 +1,7 @@
+// The module manifest.json `main` points at. The plugin object is both `module.exports`
+// and its `default`, so hosts that `require()` it, `import()` it (ESM → default is
+// module.exports) or read `.default` all get the same object.
+import { createZenflowPlugin } from "./index";
+
+const plugin = createZenflowPlugin();
+export = Object.assign(plugin, { default: plugin });

@@ -1,0 +1,221 @@
+// The two halves of getting ERP changes into the outbox.
+//
+// append(): what an ERP event handler does — one INSERT into zenflow_event_log, a table
+// with no secondary index, so the ERP's request pays what any single-row insert costs.
+//
+// route(): what the worker does before it claims work — moves a batch of log rows into
+// zenflow_outbox in one transaction: drops events whose id was already seen, folds several
+// changes to one entity into one job, merges them into the entity's live job (or flags a
+// running job to run again), and deletes the routed rows.
+import type { Knex } from "knex";
+import type { Clock } from "../clock";
+import { isMysql, num, retryOnLockConflict } from "../db/dialect";
+import type { EnqueueInput } from "./queue";
+
+const LOG = "zenflow_event_log";
+const OUTBOX = "zenflow_outbox";
+
+/** Combines the payload of a waiting job with a newer one for the same entity. */
+export type PayloadMerger = (older: unknown, newer: unknown) => unknown;
+
+export interface EventLogOptions {
+  db: Knex;
+  clock: Clock;
+  /** Per job kind; the default keeps the newer payload. */
+  mergers?: Record<string, PayloadMerger>;
+}
+
+interface LogRow {
+  id: number;
+  eventId: string | null;
+  kind: string;
+  entityKey: string;
+  erpRef: string | null;
+  payload: unknown;
+  priority: number;
+}
+
+export class EventLog {
+  private readonly db: Knex;
+  private readonly clock: Clock;
+  private readonly mergers: Record<string, PayloadMerger>;
+
+  constructor(opts: EventLogOptions) {
+    this.db = opts.db;
+    this.clock = opts.clock;
+    this.mergers = opts.mergers ?? {};
+  }
+
+  async append(job: EnqueueInput, eventId?: string | null): Promise<void> {
+    await this.db(LOG).insert({
+      event_id: eventId ?? null,
+      kind: job.kind,
+      entity_key: job.entityKey,
+      erp_ref: job.erpRef ?? null,
+      payload: JSON.stringify(job.payload),
+      priority: job.priority,
+      received_at: this.clock.now(),
+    });
+  }
+
+  async appendMany(jobs: EnqueueInput[]): Promise<void> {
+    for (let i = 0; i < jobs.length; i += 200) {
+      const now = this.clock.now();
+      await this.db(LOG).insert(
+        jobs.slice(i, i + 200).map((job) => ({
+          event_id: null,
+          kind: job.kind,
+          entity_key: job.entityKey,
+          erp_ref: job.erpRef ?? null,
+          payload: JSON.stringify(job.payload),
+          priority: job.priority,
+          received_at: now,
+        })),
+      );
+    }
+  }
+
+  /** Routes up to `limit` log rows into the outbox. Returns how many rows it consumed. */
+  async route(limit = 500): Promise<number> {
+    const mysql = isMysql(this.db);
+    return retryOnLockConflict(() =>
+      this.db.transaction(
+        async (trx) => {
+          const q = trx(LOG).select("*").orderBy("id").limit(limit);
+          // SKIP LOCKED lets two processes route different rows at the same time.
+          const raw: Record<string, unknown>[] = await (mysql ? q.forUpdate().skipLocked() : q);
+          if (!raw.length) return 0;
+          const rows = raw.map(toLogRow);
+          const fresh = await this.dropSeen(trx, rows);
+          await this.merge(trx, fold(fresh, this.mergers));
+          await trx(LOG)
+            .whereIn(
+              "id",
+              rows.map((r) => r.id),
+            )
+            .delete();
+          return rows.length;
+        },
+        mysql ? { isolationLevel: "read committed" } : undefined,
+      ),
+    );
+  }
+
+  /** Removes events already routed before (a host delivering one event twice), and records the new ids. */
+  private async dropSeen(trx: Knex.Transaction, rows: LogRow[]): Promise<LogRow[]> {
+    const ids = [...new Set(rows.map((r) => r.eventId).filter((e): e is string => !!e))];
+    if (!ids.length) return rows;
+    const seen = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const found = await trx("zenflow_seen_events")
+        .whereIn("event_id", ids.slice(i, i + 500))
+        .select("event_id");
+      found.forEach((f: { event_id: string }) => seen.add(f.event_id));
+    }
+    const now = this.clock.now();
+    const out: LogRow[] = [];
+    for (const r of rows) {
+      if (r.eventId) {
+        if (seen.has(r.eventId)) continue;
+        seen.add(r.eventId);
+      }
+      out.push(r);
+    }
+    const newIds = ids.filter((id) => out.some((r) => r.eventId === id));
+    for (let i = 0; i < newIds.length; i += 200) {
+      await trx("zenflow_seen_events")
+        .insert(newIds.slice(i, i + 200).map((event_id) => ({ event_id, seen_at: now })))
+        .onConflict("event_id")
+        .ignore();
+    }
+    return out;
+  }
+
+  /** One live job per entity: merge into it, flag it to run again if it is running, or create it. */
+  private async merge(trx: Knex.Transaction, jobs: LogRow[]): Promise<void> {
+    if (!jobs.length) return;
+    const now = this.clock.now();
+    const live = new Map<string, Record<string, unknown>>();
+    const keys = jobs.map((j) => j.entityKey);
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await trx(OUTBOX)
+        .whereIn("active_key", keys.slice(i, i + 500))
+        .select("id", "active_key", "payload", "status", "priority");
+      rows.forEach((r: Record<string, unknown>) => live.set(String(r.active_key), r));
+    }
+    const inserts: Record<string, unknown>[] = [];
+    for (const job of jobs) {
+      const existing = live.get(job.entityKey);
+      if (!existing) {
+        inserts.push({
+          kind: job.kind,
+          entity_key: job.entityKey,
+          erp_ref: job.erpRef,
+          active_key: job.entityKey,
+          payload: JSON.stringify(job.payload),
+          status: "pending",
+          priority: job.priority,
+          attempts: 0,
+          rerun: false,
+          run_at: now,
+          created_at: now,
+          updated_at: now,
+        });
+        continue;
+      }
+      const merger = this.mergers[job.kind] ?? ((_o: unknown, n: unknown) => n);
+      const payload = merger(parse(existing.payload), job.payload);
+      await trx(OUTBOX)
+        .where({ id: num(existing.id) })
+        .update({
+          payload: JSON.stringify(payload),
+          erp_ref: job.erpRef,
+          priority: Math.min(num(existing.priority), job.priority),
+          updated_at: now,
+          // A running job sends the state it read when it started: it must run once more.
+          ...(existing.status === "running" ? { rerun: true } : {}),
+        });
+    }
+    for (let i = 0; i < inserts.length; i += 200) await trx(OUTBOX).insert(inserts.slice(i, i + 200));
+  }
+
+  async pending(): Promise<number> {
+    const r = await this.db(LOG).count({ n: "*" }).first();
+    return num(r?.n);
+  }
+}
+
+/** Several changes to one entity in one batch become one job (in log order). */
+function fold(rows: LogRow[], mergers: Record<string, PayloadMerger>): LogRow[] {
+  const byKey = new Map<string, LogRow>();
+  for (const r of rows) {
+    const prev = byKey.get(r.entityKey);
+    if (!prev) {
+      byKey.set(r.entityKey, { ...r });
+      continue;
+    }
+    const merger = mergers[r.kind] ?? ((_o: unknown, n: unknown) => n);
+    byKey.set(r.entityKey, { ...r, payload: merger(prev.payload, r.payload), priority: Math.min(prev.priority, r.priority) });
+  }
+  return [...byKey.values()];
+}
+
+function parse(v: unknown): unknown {
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    return null;
+  }
+}
+
+function toLogRow(r: Record<string, unknown>): LogRow {
+  return {
+    id: num(r.id),
+    eventId: (r.event_id as string | null) ?? null,
+    kind: String(r.kind),
+    entityKey: String(r.entity_key),
+    erpRef: (r.erp_ref as string | null) ?? null,
+    payload: parse(r.payload),
+    priority: num(r.priority),
+  };
+}

@@ -1,0 +1,299 @@
+// A durable job queue in a database table (the outbox, and the inbox of webhooks).
+// Delivery is at least once: a job is claimed with a lease, a crashed worker's lease
+// expires and the job is claimed again. One live job per entity (active_key) turns
+// repeated changes into one send, and the `rerun` flag re-runs a job whose entity
+// changed while it was being sent.
+import type { Knex } from "knex";
+import type { Clock } from "../clock";
+import { affected, isMysql, isUniqueViolation, num, retryOnLockConflict } from "../db/dialect";
+
+export type JobStatus = "pending" | "running" | "done" | "dead" | "superseded" | "ignored";
+
+export interface QueueJob {
+  id: number;
+  kind: string;
+  entityKey: string | null;
+  erpRef: string | null;
+  payload: unknown;
+  attempts: number;
+  priority: number;
+  runAt: number;
+  createdAt: number;
+  lockedBy: string;
+  lastError: string | null;
+}
+
+export interface EnqueueInput {
+  kind: string;
+  entityKey: string;
+  erpRef?: string | null;
+  payload: unknown;
+  priority: number;
+  runAt?: number;
+}
+
+export interface QueueOptions {
+  db: Knex;
+  table: "zenflow_outbox" | "zenflow_inbox";
+  clock: Clock;
+  workerId: string;
+  leaseMs: number;
+}
+
+export class JobQueue {
+  readonly table: string;
+  private readonly db: Knex;
+  private readonly clock: Clock;
+  private readonly workerId: string;
+  private readonly leaseMs: number;
+  private claimSeq = 0;
+  private skipLocked: boolean | null = null;
+
+  constructor(opts: QueueOptions) {
+    this.db = opts.db;
+    this.table = opts.table;
+    this.clock = opts.clock;
+    this.workerId = opts.workerId;
+    this.leaseMs = opts.leaseMs;
+  }
+
+  /** Inserts an inbox row; false when the event id is already there (a duplicate delivery). */
+  async insertUnique(row: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.db(this.table).insert(row);
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  private async canSkipLocked(): Promise<boolean> {
+    if (this.skipLocked !== null) return this.skipLocked;
+    // SKIP LOCKED exists from MariaDB 10.6 and MySQL 8.0.
+    const [rows] = (await this.db.raw("SELECT VERSION() AS v")) as [Array<{ v: string }>];
+    const v = String(rows[0]?.v ?? "");
+    const [major = 0, minor = 0] = v.split(/[.-]/).map(Number);
+    this.skipLocked = /mariadb/i.test(v) ? major > 10 || (major === 10 && minor >= 6) : major >= 8;
+    return this.skipLocked;
+  }
+
+  /** Claims up to `limit` due jobs, highest priority first, for this worker. */
+  async claim(limit: number, kinds?: string[]): Promise<QueueJob[]> {
+    const now = this.clock.now();
+    const token = `${this.workerId}#${++this.claimSeq}`;
+    const leaseUntil = now + this.leaseMs;
+    const pick = (q: Knex.QueryBuilder) => {
+      q.select("id").from(this.table).where("status", "pending").andWhere("run_at", "<=", now);
+      if (kinds?.length) q.whereIn("kind", kinds);
+      return q.orderBy([{ column: "priority" }, { column: "run_at" }, { column: "id" }]).limit(limit);
+    };
+    const set = { status: "running", locked_by: token, lease_until: leaseUntil, updated_at: now, attempts: this.db.raw("attempts + 1") };
+
+    if (isMysql(this.db)) {
+      const skip = await this.canSkipLocked();
+      // READ COMMITTED: no gap locks on the claim index, which is what made two workers
+      // claiming at once deadlock under the default REPEATABLE READ.
+      await retryOnLockConflict(() =>
+        this.db.transaction(
+          async (trx) => {
+            const q = pick(trx.queryBuilder());
+            const rows: Array<{ id: unknown }> = await (skip ? q.forUpdate().skipLocked() : q.forUpdate());
+            if (!rows.length) return;
+            await trx(this.table)
+              .whereIn(
+                "id",
+                rows.map((r) => num(r.id)),
+              )
+              .andWhere("status", "pending")
+              .update(set);
+          },
+          { isolationLevel: "read committed" },
+        ),
+      );
+    } else {
+      // SQLite has a single writer: one UPDATE … WHERE id IN (subquery) is atomic.
+      await retryOnLockConflict(() =>
+        this.db(this.table).whereIn("id", pick(this.db.queryBuilder())).andWhere("status", "pending").update(set),
+      );
+    }
+    const rows = await this.db(this.table)
+      .where({ locked_by: token, status: "running" })
+      .orderBy([{ column: "priority" }, { column: "run_at" }, { column: "id" }]);
+    return rows.map((r: Record<string, unknown>) => toJob(r));
+  }
+
+  /** Extends the lease of jobs still held by these claims. */
+  async heartbeat(tokens: string[]): Promise<void> {
+    if (!tokens.length) return;
+    await retryOnLockConflict(() =>
+      this.db(this.table)
+        .whereIn("locked_by", tokens)
+        .andWhere("status", "running")
+        .update({ lease_until: this.clock.now() + this.leaseMs }),
+    );
+  }
+
+  /** Marks jobs done; a job whose entity changed meanwhile (rerun) goes back to pending instead. */
+  async complete(jobs: QueueJob[], extra: { zenflowIds?: Map<number, string | undefined> } = {}): Promise<void> {
+    if (!jobs.length) return;
+    const now = this.clock.now();
+    const hasActive = this.table === "zenflow_outbox";
+    for (const group of groupByToken(jobs)) {
+      const ids = group.map((j) => j.id);
+      const done: Record<string, unknown> = {
+        status: "done",
+        finished_at: now,
+        updated_at: now,
+        lease_until: null,
+        last_error: null,
+        last_error_code: null,
+        ...(hasActive ? { active_key: null } : {}),
+      };
+      const byId = extra.zenflowIds;
+      if (byId && group.some((j) => byId.get(j.id))) {
+        // ZenFlow ids differ per job: one statement each (rare: creates only).
+        for (const j of group) {
+          await retryOnLockConflict(() =>
+            this.db(this.table)
+              .where({ id: j.id, locked_by: j.lockedBy, status: "running", rerun: false })
+              .update({ ...done, zenflow_id: byId.get(j.id) ?? null }),
+          );
+        }
+      } else {
+        await retryOnLockConflict(() =>
+          this.db(this.table).whereIn("id", ids).andWhere({ locked_by: group[0]!.lockedBy, status: "running", rerun: false }).update(done),
+        );
+      }
+      await this.requeueReruns(group[0]!.lockedBy, ids, now);
+    }
+  }
+
+  /** Jobs flagged `rerun` while running: back to pending, immediately, with a fresh attempt count. */
+  private async requeueReruns(token: string, ids: number[], now: number): Promise<void> {
+    await retryOnLockConflict(() =>
+      this.db(this.table)
+        .whereIn("id", ids)
+        .andWhere({ locked_by: token, status: "running", rerun: true })
+        .update({ status: "pending", rerun: false, attempts: 0, run_at: now, locked_by: null, lease_until: null, updated_at: now }),
+    );
+  }
+
+  async retry(job: QueueJob, runAt: number, error: { message: string; code: string }, countAttempt: boolean): Promise<void> {
+    const now = this.clock.now();
+    await retryOnLockConflict(() =>
+      this.db(this.table)
+        .where({ id: job.id, locked_by: job.lockedBy, status: "running" })
+        .update({
+          status: "pending",
+          run_at: runAt,
+          rerun: false,
+          locked_by: null,
+          lease_until: null,
+          last_error: error.message.slice(0, 4000),
+          last_error_code: error.code.slice(0, 64),
+          updated_at: now,
+          ...(countAttempt ? {} : { attempts: this.db.raw("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END") }),
+        }),
+    );
+  }
+
+  /** Parks a job as a dead letter, unless newer data arrived meanwhile (then it runs again). */
+  async kill(job: QueueJob, error: { message: string; code: string }, status: "dead" | "ignored" = "dead"): Promise<void> {
+    const now = this.clock.now();
+    await retryOnLockConflict(() =>
+      this.db(this.table)
+        .where({ id: job.id, locked_by: job.lockedBy, status: "running", rerun: false })
+        .update({
+          status,
+          finished_at: now,
+          updated_at: now,
+          lease_until: null,
+          last_error: error.message.slice(0, 4000),
+          last_error_code: error.code.slice(0, 64),
+          ...(this.table === "zenflow_outbox" ? { active_key: null } : {}),
+        }),
+    );
+    await this.requeueReruns(job.lockedBy, [job.id], now);
+  }
+
+  /** Returns jobs whose lease expired (their worker died) to the queue; gives up on repeat offenders. */
+  async sweep(maxAttempts: number): Promise<number> {
+    const now = this.clock.now();
+    const expired = () => this.db(this.table).where("status", "running").andWhere("lease_until", "<", now);
+    const dead = await expired()
+      .andWhere("attempts", ">=", maxAttempts)
+      .andWhere("rerun", false)
+      .update({
+        status: "dead",
+        finished_at: now,
+        updated_at: now,
+        last_error: `Stopped after ${maxAttempts} attempts: the ERP process handling it stopped or crashed each time.`,
+        last_error_code: "lease_expired",
+        ...(this.table === "zenflow_outbox" ? { active_key: null } : {}),
+      });
+    const back = await expired().update({
+      status: "pending",
+      run_at: now,
+      locked_by: null,
+      lease_until: null,
+      rerun: false,
+      last_error: "The ERP process handling this stopped before finishing; retrying.",
+      last_error_code: "lease_expired",
+      updated_at: now,
+    });
+    return affected(dead) + affected(back);
+  }
+
+  /** Makes jobs that were waiting because of these error codes due now (e.g. after the API key was fixed). */
+  async release(errorCodes: string[]): Promise<number> {
+    const n = await retryOnLockConflict(() =>
+      this.db(this.table)
+        .where("status", "pending")
+        .whereIn("last_error_code", errorCodes)
+        .andWhere("run_at", ">", this.clock.now())
+        .update({ run_at: this.clock.now(), updated_at: this.clock.now() }),
+    );
+    return affected(n);
+  }
+
+  /** Dead letters (and those an admin discarded) of an entity become history once a newer job succeeds. */
+  async supersedeDead(entityKeys: string[]): Promise<void> {
+    if (!entityKeys.length || this.table !== "zenflow_outbox") return;
+    // status first: the claim index's prefix finds the (few) dead rows without an entity index.
+    await retryOnLockConflict(() =>
+      this.db(this.table)
+        .where("status", "dead")
+        .whereIn("entity_key", entityKeys)
+        .update({ status: "superseded", updated_at: this.clock.now() }),
+    );
+  }
+}
+
+function groupByToken(jobs: QueueJob[]): QueueJob[][] {
+  const m = new Map<string, QueueJob[]>();
+  for (const j of jobs) m.set(j.lockedBy, [...(m.get(j.lockedBy) ?? []), j]);
+  return [...m.values()];
+}
+
+export function toJob(r: Record<string, unknown>): QueueJob {
+  let payload: unknown = null;
+  try {
+    payload = JSON.parse(String(r.payload ?? "null"));
+  } catch {
+    payload = null;
+  }
+  return {
+    id: num(r.id),
+    kind: String(r.kind ?? r.event ?? ""),
+    entityKey: (r.entity_key as string | null) ?? null,
+    erpRef: (r.erp_ref as string | null) ?? null,
+    payload,
+    attempts: num(r.attempts),
+    priority: num(r.priority),
+    runAt: num(r.run_at),
+    createdAt: num(r.created_at),
+    lockedBy: String(r.locked_by ?? ""),
+    lastError: (r.last_error as string | null) ?? null,
+  };
+}

@@ -1,0 +1,288 @@
+// Drains a JobQueue: claims due jobs, hands each kind to its synchronizer, and settles
+// every job as done, retried (backoff with full jitter, never before Retry-After) or
+// dead-lettered with a message an admin can act on. `runOnce()` lets tests drain the
+// queue deterministically; `start()` runs the same step in a loop.
+import type { Clock } from "../clock";
+import { AbortedError, AuthError, RateLimitError, ZenflowError, describeError } from "../errors";
+import type { History, HistoryEntry, Outcome } from "../history";
+import type { PluginLogger } from "../host-api";
+import type { SharedBudget } from "../budget/shared-budget";
+import { AUTH_PAUSE_MS } from "../budget/shared-budget";
+import { type BackoffPolicy, nextRunAt } from "./backoff";
+import type { EventLog } from "./event-log";
+import type { JobQueue, QueueJob } from "./queue";
+
+export type JobResult =
+  | { type: "done"; outcome: Outcome; message?: string; zenflowId?: string }
+  | { type: "failed"; error: unknown }
+  | { type: "dead"; message: string; code: string; status?: "dead" | "ignored" };
+
+export interface SyncHandler {
+  kind: string;
+  /** Handles a group of claimed jobs of this kind; returns a result for every job id. */
+  run(jobs: QueueJob[]): Promise<Map<number, JobResult>>;
+}
+
+export interface WorkerMetrics {
+  jobSettled(kind: string, result: string): void;
+}
+
+export interface WorkerOptions {
+  name: string;
+  queue: JobQueue;
+  handlers: SyncHandler[];
+  history: History;
+  clock: Clock;
+  log: PluginLogger;
+  /** Outbox only: ERP changes waiting in zenflow_event_log are routed into the queue first. */
+  eventLog?: EventLog;
+  /** When set, nothing is claimed while the shared budget cannot send (outbox only). */
+  budget?: SharedBudget;
+  claimLimit: number;
+  pollMs: number;
+  batchWindowMs: number;
+  maxAttempts: () => number;
+  leaseMs: number;
+  backoff?: BackoffPolicy;
+  metrics?: WorkerMetrics;
+}
+
+export class Worker {
+  private readonly opts: WorkerOptions;
+  private readonly handlers: Map<string, SyncHandler>;
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+  private wake: AbortController = new AbortController();
+  private stopCtl = new AbortController();
+  private lastSweep = 0;
+  private inFlightTokens = new Set<string>();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Epoch ms of the last claim that found work, and of the last fully successful send. */
+  lastActivityAt = 0;
+  lastError: string | null = null;
+
+  constructor(opts: WorkerOptions) {
+    this.opts = opts;
+    this.handlers = new Map(opts.handlers.map((h) => [h.kind, h]));
+  }
+
+  /** New work was enqueued in this process: wake the loop (after the batch window). */
+  notify(): void {
+    this.wake.abort();
+  }
+
+  /** One claim-process-settle step. Returns how many jobs it settled. */
+  async runOnce(): Promise<number> {
+    const { queue, clock } = this.opts;
+    const now = clock.now();
+    if (now - this.lastSweep >= Math.min(5000, this.opts.leaseMs / 2)) {
+      this.lastSweep = now;
+      const n = await queue.sweep(this.opts.maxAttempts());
+      if (n) this.opts.log.warn({ queue: this.opts.name, jobs: n }, "reclaimed jobs whose worker stopped");
+    }
+    if (this.opts.eventLog) while ((await this.opts.eventLog.route()) >= 500);
+    const jobs = await queue.claim(this.opts.claimLimit, [...this.handlers.keys()]);
+    if (!jobs.length) return 0;
+    this.lastActivityAt = clock.now();
+    const tokens = new Set(jobs.map((j) => j.lockedBy));
+    tokens.forEach((t) => this.inFlightTokens.add(t));
+    this.ensureHeartbeat();
+    try {
+      const byKind = new Map<string, QueueJob[]>();
+      for (const j of jobs) byKind.set(j.kind, [...(byKind.get(j.kind) ?? []), j]);
+      // Kinds run side by side; the limiter decides which request goes first by priority.
+      await Promise.all([...byKind].map(([kind, group]) => this.runGroup(kind, group)));
+    } finally {
+      tokens.forEach((t) => this.inFlightTokens.delete(t));
+    }
+    return jobs.length;
+  }
+
+  /** Runs steps until nothing is due (tests, CLI). */
+  async drain(maxSteps = 10_000): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxSteps; i++) {
+      const n = await this.runOnce();
+      if (!n) break;
+      total += n;
+    }
+    return total;
+  }
+
+  private async runGroup(kind: string, jobs: QueueJob[]): Promise<void> {
+    const handler = this.handlers.get(kind)!;
+    let results: Map<number, JobResult>;
+    try {
+      results = await handler.run(jobs);
+    } catch (error) {
+      // A handler that throws fails its whole group; each job is retried on its own schedule.
+      results = new Map(jobs.map((j) => [j.id, { type: "failed", error } as JobResult]));
+    }
+    await this.settle(jobs, results);
+  }
+
+  private async settle(jobs: QueueJob[], results: Map<number, JobResult>): Promise<void> {
+    const { queue, clock, history, log } = this.opts;
+    const done: QueueJob[] = [];
+    const zenflowIds = new Map<number, string | undefined>();
+    const entries: HistoryEntry[] = [];
+    for (const job of jobs) {
+      const r = results.get(job.id) ?? { type: "failed", error: new Error("the synchronizer returned no result for this job") };
+      const base = { entityKey: job.entityKey ?? `${job.kind}:${job.id}`, erpRef: job.erpRef, kind: job.kind, jobId: job.id };
+      if (r.type === "done") {
+        done.push(job);
+        if (r.zenflowId) zenflowIds.set(job.id, r.zenflowId);
+        entries.push({ ...base, outcome: r.outcome, message: r.message ?? null, zenflowId: r.zenflowId ?? null });
+        this.opts.metrics?.jobSettled(job.kind, r.outcome);
+      } else if (r.type === "dead") {
+        await queue.kill(job, { message: r.message, code: r.code }, r.status ?? "dead");
+        entries.push({ ...base, outcome: r.status === "ignored" ? "ignored" : "dead", message: r.message });
+        this.opts.metrics?.jobSettled(job.kind, r.status ?? "dead");
+        if (r.status !== "ignored")
+          log.warn({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, reason: r.message }, "job parked as dead letter");
+      } else {
+        const decision = await this.decideRetry(job, r.error);
+        if (decision.type === "dead") {
+          await queue.kill(job, { message: decision.message, code: decision.code });
+          entries.push({ ...base, outcome: "dead", message: decision.message });
+          this.opts.metrics?.jobSettled(job.kind, "dead");
+          log.warn({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, reason: decision.message }, "job parked as dead letter");
+        } else {
+          await queue.retry(job, decision.at, { message: decision.message, code: decision.code }, decision.countAttempt);
+          entries.push({ ...base, outcome: "retry", message: decision.message });
+          this.opts.metrics?.jobSettled(job.kind, "retry");
+          this.lastError = decision.message;
+          log.info(
+            {
+              jobId: job.id,
+              kind: job.kind,
+              erpRef: job.erpRef,
+              attempt: job.attempts,
+              retryAt: new Date(decision.at).toISOString(),
+              reason: decision.message,
+            },
+            "job will be retried",
+          );
+        }
+      }
+    }
+    await queue.complete(done, { zenflowIds });
+    await queue.supersedeDead(done.map((j) => j.entityKey).filter((k): k is string => !!k));
+    await history.record(entries);
+    if (done.length) this.lastActivityAt = clock.now();
+  }
+
+  private async decideRetry(
+    job: QueueJob,
+    error: unknown,
+  ): Promise<
+    { type: "retry"; at: number; message: string; code: string; countAttempt: boolean } | { type: "dead"; message: string; code: string }
+  > {
+    const { clock, budget } = this.opts;
+    const now = clock.now();
+    const message = describeError(error);
+    if (error instanceof AbortedError) return { type: "retry", at: now, message, code: error.code, countAttempt: false };
+    if (error instanceof RateLimitError) {
+      return {
+        type: "retry",
+        at: nextRunAt(now, 1, error.retryAt ?? now + error.retryAfterMs, { baseMs: 500, capMs: 2000 }),
+        message,
+        code: error.code,
+        countAttempt: false,
+      };
+    }
+    if (error instanceof AuthError) {
+      // Not the job's fault: it waits for the key to be fixed instead of burning attempts.
+      const snap = error.blocksEverything && budget ? await budget.snapshot() : null;
+      const at = snap && snap.pausedUntil > now ? snap.pausedUntil : now + AUTH_PAUSE_MS;
+      const why = error.scope ? `the ZenFlow API key lacks the scope ${error.scope}` : message;
+      return { type: "retry", at, message: why, code: error.zenflowCode, countAttempt: false };
+    }
+    const retryable = error instanceof ZenflowError ? error.retryable : isRetryableErpError(error);
+    const code = error instanceof ZenflowError ? error.code : String((error as { code?: unknown })?.code ?? "error");
+    if (!retryable) return { type: "dead", message, code };
+    if (job.attempts >= this.opts.maxAttempts()) {
+      return { type: "dead", message: `Gave up after ${job.attempts} attempts. Last error: ${message}`, code };
+    }
+    const notBefore = error instanceof ZenflowError ? error.retryAt : undefined;
+    return { type: "retry", at: nextRunAt(now, job.attempts, notBefore, this.opts.backoff), message, code, countAttempt: true };
+  }
+
+  private ensureHeartbeat(): void {
+    if (this.heartbeatTimer) return;
+    this.heartbeatTimer = setInterval(
+      () => {
+        if (!this.inFlightTokens.size) return;
+        this.opts.queue
+          .heartbeat([...this.inFlightTokens])
+          .catch((err) => this.opts.log.warn({ err: describeError(err) }, "lease heartbeat failed"));
+      },
+      Math.max(200, Math.floor(this.opts.leaseMs / 3)),
+    );
+    this.heartbeatTimer.unref();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopCtl = new AbortController();
+    this.loopDone = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    const { clock, log } = this.opts;
+    let failures = 0;
+    while (this.running) {
+      try {
+        if (this.opts.budget) {
+          const wait = await this.opts.budget.nextAvailableAt();
+          if (wait) {
+            await this.idle(Math.min(Math.max(50, wait.at - clock.now()), 5000));
+            continue;
+          }
+        }
+        const n = await this.runOnce();
+        failures = 0;
+        if (!n) await this.idle(this.opts.pollMs, true);
+      } catch (err) {
+        // Database trouble (restart, lock timeout): keep the loop alive, back off a little.
+        failures++;
+        this.lastError = describeError(err);
+        log.error({ queue: this.opts.name, err: describeError(err) }, "worker step failed");
+        await this.idle(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+      }
+    }
+  }
+
+  /** Sleeps until `ms` passes, the worker stops or (optionally) new work is announced. */
+  private async idle(ms: number, wakeOnNotify = false): Promise<void> {
+    const { clock } = this.opts;
+    if (wakeOnNotify) {
+      // A notify that arrived while the last step ran is kept: then there is no sleep at all.
+      if (!this.wake.signal.aborted) await clock.sleep(ms, AbortSignal.any([this.wake.signal, this.stopCtl.signal]));
+      if (this.wake.signal.aborted && this.running) {
+        this.wake = new AbortController();
+        // Let the rest of a burst of ERP changes arrive so they share one request.
+        await clock.sleep(this.opts.batchWindowMs, this.stopCtl.signal);
+      }
+    } else {
+      await clock.sleep(ms, this.stopCtl.signal);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopCtl.abort();
+    await this.loopDone;
+    this.loopDone = null;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+}
+
+function isRetryableErpError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  // ctx.erp errors: not_found/invalid/conflict will not fix themselves; unavailable will.
+  if (code === "not_found" || code === "invalid" || code === "conflict") return false;
+  return true;
+}

@@ -1,0 +1,143 @@
+// Periodic work that must run once per interval across all ERP processes. Each process
+// ticks; the one that wins the task's lease runs it, renews the lease while it works,
+// and records the run in zenflow_state so no other process repeats it.
+import { Cron } from "croner";
+import type { Clock } from "./clock";
+import { describeError } from "./errors";
+import type { PluginLogger } from "./host-api";
+import type { Leases } from "./leases";
+import type { StateStore } from "./state";
+
+export interface ScheduledTask {
+  name: string;
+  /** Minutes between runs, or a cron expression (UTC). */
+  every: () => { intervalMs: number } | { cron: string };
+  run(signal: AbortSignal): Promise<void>;
+  /** Run as soon as the scheduler starts if it never ran before (default true). */
+  runAtFirstStart?: boolean;
+}
+
+export interface LastRun {
+  at: number;
+  ok: boolean;
+  error?: string;
+  durationMs: number;
+  holder: string;
+}
+
+export interface SchedulerOptions {
+  leases: Leases;
+  state: StateStore;
+  clock: Clock;
+  log: PluginLogger;
+  holderId: string;
+  tickMs?: number;
+  leaseMs?: number;
+}
+
+export class Scheduler {
+  private readonly tasks = new Map<string, ScheduledTask>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private ticking = false;
+
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  add(task: ScheduledTask): void {
+    this.tasks.set(task.name, task);
+  }
+
+  get leaseMs(): number {
+    return this.opts.leaseMs ?? 60_000;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => void this.tick();
+    this.timer = setInterval(tick, this.opts.tickMs ?? 5000);
+    this.timer.unref();
+    tick();
+  }
+
+  /** Is the task due, given its last run? */
+  isDue(task: ScheduledTask, last: LastRun | null, now: number): boolean {
+    if (!last) return task.runAtFirstStart !== false;
+    const every = task.every();
+    if ("intervalMs" in every) return now - last.at >= every.intervalMs;
+    const next = new Cron(every.cron, { timezone: "UTC", paused: true }).nextRun(new Date(last.at));
+    return !!next && next.getTime() <= now;
+  }
+
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      for (const task of this.tasks.values()) {
+        if (this.running.has(task.name) || this.abort.signal.aborted) continue;
+        const last = await this.opts.state.get<LastRun>(`schedule:${task.name}`);
+        if (!this.isDue(task, last, this.opts.clock.now())) continue;
+        const p = this.runTask(task, false)
+          .then(
+            () => undefined,
+            () => undefined,
+          )
+          .finally(() => this.running.delete(task.name));
+        this.running.set(task.name, p);
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: describeError(err) }, "scheduler tick failed");
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Runs a task now if this process can take its lease (used by ticks and admin actions). */
+  async runTask(task: ScheduledTask | string, force = true): Promise<"ran" | "busy" | "failed"> {
+    const t = typeof task === "string" ? this.tasks.get(task) : task;
+    if (!t) throw new Error(`unknown task ${String(task)}`);
+    const { leases, state, clock, log, holderId } = this.opts;
+    const lease = `task:${t.name}`;
+    if (!(await leases.tryAcquire(lease, holderId, this.leaseMs))) return "busy";
+    const renew = setInterval(
+      () => void leases.renew(lease, holderId, this.leaseMs).catch(() => undefined),
+      Math.max(100, this.leaseMs / 3),
+    );
+    renew.unref();
+    const started = clock.now();
+    try {
+      // Another process may have finished it just before we got the lease.
+      if (!force && !this.isDue(t, await state.get<LastRun>(`schedule:${t.name}`), clock.now())) return "busy";
+      await t.run(this.abort.signal);
+      await state.set(`schedule:${t.name}`, {
+        at: started,
+        ok: true,
+        durationMs: clock.now() - started,
+        holder: holderId,
+      } satisfies LastRun);
+      return "ran";
+    } catch (err) {
+      log.error({ task: t.name, err: describeError(err) }, "scheduled task failed");
+      await state
+        .set(`schedule:${t.name}`, {
+          at: started,
+          ok: false,
+          error: describeError(err),
+          durationMs: clock.now() - started,
+          holder: holderId,
+        } satisfies LastRun)
+        .catch(() => undefined);
+      return "failed";
+    } finally {
+      clearInterval(renew);
+      await leases.release(lease, holderId).catch(() => undefined);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.abort.abort();
+    await Promise.allSettled([...this.running.values()]);
+  }
+}

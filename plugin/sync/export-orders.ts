@@ -1,0 +1,336 @@
+// Synchronizer: ERP order → ZenFlow. A job names one ERP order; what to do is decided
+// from the order's current state in the ERP and the binder, so any number of coalesced
+// events, a retry or a reconciliation all converge on the same result:
+//   not in ZenFlow + eligible status → create (batched, idempotent by order_tenant_id)
+//   in ZenFlow + header changed      → PUT /orders/:id
+//   cancelled in the ERP             → POST /orders/:id/cancel (a note in the ERP if refused)
+import { z } from "zod";
+import type { ZenflowConfig } from "../config";
+import { erpCancelledStatus } from "../config";
+import type { Clock } from "../clock";
+import { NotFoundError, RejectedError, describeError } from "../errors";
+import type { ErpOrder } from "../host-api";
+import type { Binder, Binding } from "../id-map/binder";
+import { isUniqueViolation } from "../db/dialect";
+import { type MappedOrder, headerPatch, orderLabel, toZenflowOrder } from "../mapping/to-zenflow-order";
+import type { QueueJob } from "../outbox/queue";
+import type { JobResult, SyncHandler } from "../outbox/worker";
+import type { ZenflowClient } from "../zenflow/client";
+import type { CreateOrdersResult } from "../zenflow/schemas";
+import type { ErpPort } from "../erp-port";
+
+export const ORDER_KIND = "order";
+export const ORDER_PRIORITY = 10;
+export const CANCEL_PRIORITY = 20;
+
+/**
+ * A job names the order; the worker reads its current state from the ERP when it sends.
+ * Keeping the row small keeps the ERP's event path fast (less written, fewer SQLite WAL
+ * checkpoints inside the host's request) and makes every send use the latest state.
+ */
+export interface OrderJobPayload {
+  orderId: string;
+  cancel?: { reason?: string };
+}
+
+export function orderJob(order: Pick<ErpOrder, "id" | "number">, cancel?: { reason?: string }) {
+  return {
+    kind: ORDER_KIND,
+    entityKey: `order:${order.id}`,
+    erpRef: typeof order.number === "string" ? order.number.slice(0, 191) : null,
+    payload: { orderId: order.id, ...(cancel ? { cancel } : {}) } satisfies OrderJobPayload,
+    priority: cancel ? CANCEL_PRIORITY : ORDER_PRIORITY,
+  };
+}
+
+/** A cancellation stays requested whatever later change to the order is merged in. */
+export function mergeOrderPayloads(older: unknown, newer: unknown): OrderJobPayload {
+  const o = (older ?? {}) as Partial<OrderJobPayload>;
+  const n = newer as OrderJobPayload;
+  const cancel = n.cancel ?? o.cancel;
+  return { orderId: n.orderId, ...(cancel ? { cancel } : {}) };
+}
+
+const payloadSchema = z.object({
+  orderId: z.string().min(1),
+  cancel: z.object({ reason: z.string().optional() }).optional(),
+});
+
+export interface OrderExporterDeps {
+  client: ZenflowClient;
+  binder: Binder;
+  erp: ErpPort;
+  config: () => ZenflowConfig;
+  clock: Clock;
+}
+
+interface CreateItem {
+  job: QueueJob;
+  order: ErpOrder;
+  mapped: MappedOrder;
+}
+
+export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
+  const { client, binder, erp } = deps;
+
+  async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
+    const config = deps.config();
+    const results = new Map<number, JobResult>();
+    const parsed: { job: QueueJob; payload: OrderJobPayload; order: ErpOrder }[] = [];
+    await Promise.all(
+      jobs.map(async (job) => {
+        const p = payloadSchema.safeParse(job.payload);
+        if (!p.success) {
+          results.set(job.id, {
+            type: "dead",
+            code: "invalid_record",
+            message: `${job.erpRef ?? "Order"}: the stored change is unreadable and cannot be sent`,
+          });
+          return;
+        }
+        const order = await erp.getOrder(p.data.orderId);
+        if (!order)
+          results.set(job.id, { type: "done", outcome: "noop", message: `${job.erpRef ?? p.data.orderId} no longer exists in the ERP` });
+        else parsed.push({ job, payload: p.data, order });
+      }),
+    );
+    const bindings = await binder.toExternalMany(
+      "order",
+      parsed.map((p) => p.order.id),
+    );
+    const creates: CreateItem[] = [];
+    const singles: Promise<void>[] = [];
+
+    for (const { job, payload, order } of parsed) {
+      const binding = bindings.get(order.id) ?? null;
+      const cancelled = !!payload.cancel || order.status === erpCancelledStatus(config);
+      if (cancelled) {
+        singles.push(cancelOrder(order, binding, payload.cancel?.reason).then((r) => void results.set(job.id, r)));
+        continue;
+      }
+      let mapped: MappedOrder;
+      try {
+        mapped = toZenflowOrder(order);
+      } catch (err) {
+        results.set(job.id, { type: "dead", code: "invalid_record", message: describeError(err) });
+        continue;
+      }
+      if (binding?.zenflowId) {
+        singles.push(updateOrder(order, binding, mapped).then((r) => void results.set(job.id, r)));
+      } else if (config.eligibleStatuses.includes(String(order.status))) {
+        creates.push({ job, order, mapped });
+      } else {
+        results.set(job.id, {
+          type: "done",
+          outcome: "noop",
+          message: `${orderLabel(order)} has status "${String(order.status)}", which is not sent to ZenFlow (settings: ERP order statuses to send)`,
+        });
+      }
+    }
+
+    if (creates.length) {
+      await binder.markAttempted(
+        "order",
+        creates.map((c) => ({ erpId: c.order.id, erpRef: c.mapped.payload.order_tenant_id })),
+      );
+      const size = config.orderBatchSize;
+      const chunks: CreateItem[][] = [];
+      for (let i = 0; i < creates.length; i += size) chunks.push(creates.slice(i, i + size));
+      singles.push(...chunks.map((chunk) => sendCreates(chunk, results)));
+    }
+    await Promise.all(singles);
+    return results;
+  }
+
+  /** Sends one batch; on a validation rejection isolates the offending orders instead of failing the batch. */
+  async function sendCreates(items: CreateItem[], results: Map<number, JobResult>): Promise<void> {
+    let res: CreateOrdersResult;
+    try {
+      res = (await client.orders.create(items.map((i) => i.mapped.payload))).data;
+    } catch (err) {
+      if (err instanceof RejectedError && !(err instanceof NotFoundError) && items.length > 1) {
+        const culprits = culpritIndexes(err, items.length);
+        if (culprits.size && culprits.size < items.length) {
+          for (const i of culprits) results.set(items[i]!.job.id, rejectedResult(items[i]!.order, err, i));
+          await sendCreates(
+            items.filter((_, i) => !culprits.has(i)),
+            results,
+          );
+        } else {
+          const mid = Math.ceil(items.length / 2);
+          await sendCreates(items.slice(0, mid), results);
+          await sendCreates(items.slice(mid), results);
+        }
+        return;
+      }
+      for (const item of items)
+        results.set(item.job.id, err instanceof RejectedError ? rejectedResult(item.order, err) : { type: "failed", error: err });
+      return;
+    }
+    await bindCreated(items, res, results);
+  }
+
+  async function bindCreated(items: CreateItem[], res: CreateOrdersResult, results: Map<number, JobResult>): Promise<void> {
+    const byTenant = new Map<string, string>();
+    res.orders.forEach((o, i) => {
+      const id = o.id ?? o.order_id;
+      // The per-order shape is undocumented: match by order_tenant_id, else by position.
+      const tenant = o.order_tenant_id ?? (res.orders.length === items.length ? items[i]?.mapped.payload.order_tenant_id : undefined);
+      if (id && tenant) byTenant.set(tenant, id);
+    });
+    const rejected = new Map<string, string>();
+    for (const e of res.errors ?? []) if (e.order_tenant_id) rejected.set(e.order_tenant_id, e.error ?? e.message ?? "rejected");
+
+    for (const item of items) {
+      const tenant = item.mapped.payload.order_tenant_id;
+      const zenflowId = byTenant.get(tenant);
+      if (rejected.has(tenant)) {
+        results.set(item.job.id, {
+          type: "dead",
+          code: "rejected",
+          message: `${orderLabel(item.order)}: ZenFlow rejected it — ${rejected.get(tenant)}`,
+        });
+        continue;
+      }
+      if (!zenflowId) {
+        // Re-posting is safe (idempotent by order_tenant_id) and returns the id next time.
+        results.set(item.job.id, {
+          type: "failed",
+          error: new Error(`ZenFlow accepted ${orderLabel(item.order)} but did not return its id; asking again`),
+        });
+        continue;
+      }
+      try {
+        await binder.bind("order", {
+          erpId: item.order.id,
+          zenflowId,
+          erpRef: tenant,
+          payloadHash: item.mapped.headerHash,
+          auxHash: item.mapped.linesHash,
+        });
+        results.set(item.job.id, {
+          type: "done",
+          outcome: "sent",
+          zenflowId,
+          message: `${orderLabel(item.order)} is ZenFlow order ${zenflowId}`,
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        const other = await binder.toInternal("order", zenflowId);
+        results.set(item.job.id, {
+          type: "dead",
+          code: "conflict",
+          message: `${orderLabel(item.order)}: ZenFlow order ${zenflowId} already belongs to ERP order ${other?.erpRef ?? other?.erpId ?? "?"} (same order number used twice?)`,
+        });
+      }
+    }
+  }
+
+  async function updateOrder(order: ErpOrder, binding: Binding, mapped: MappedOrder): Promise<JobResult> {
+    const label = orderLabel(order);
+    const linesChanged = binding.auxHash !== null && binding.auxHash !== mapped.linesHash;
+    if (binding.payloadHash === mapped.headerHash) {
+      if (!linesChanged) return { type: "done", outcome: "noop", message: `${label}: nothing changed that ZenFlow tracks` };
+      await noteLinesNotSent(order, binding, mapped);
+      return {
+        type: "done",
+        outcome: "refused",
+        message: `${label}: line changes cannot be sent to ZenFlow after creation; a note was added to the order`,
+      };
+    }
+    try {
+      await client.orders.update(binding.zenflowId!, headerPatch(mapped));
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        return {
+          type: "dead",
+          code: "not_found",
+          message: `${label}: ZenFlow no longer has order ${binding.zenflowId}; it may have been deleted there`,
+        };
+      }
+      if (err instanceof RejectedError && err.zenflowCode === "update_error") {
+        await erp.addNote(
+          order.id,
+          `ZenFlow did not accept the changed ship-by date, customer or address: ${err.zenflowMessage || "the order can no longer be changed"}. Please tell the warehouse directly.`,
+        );
+        // Remember what we tried so the same refusal does not add a note on every later event.
+        await binder.bind("order", { erpId: order.id, payloadHash: mapped.headerHash });
+        return {
+          type: "done",
+          outcome: "refused",
+          message: `${label}: ZenFlow refused the change (${err.zenflowMessage}); a note was added to the order`,
+        };
+      }
+      throw err;
+    }
+    await binder.bind("order", { erpId: order.id, payloadHash: mapped.headerHash });
+    if (linesChanged) await noteLinesNotSent(order, binding, mapped);
+    return {
+      type: "done",
+      outcome: "sent",
+      zenflowId: binding.zenflowId!,
+      message: `${label}: ship-by date, customer or address updated in ZenFlow`,
+    };
+  }
+
+  async function noteLinesNotSent(order: ErpOrder, binding: Binding, mapped: MappedOrder): Promise<void> {
+    await erp.addNote(
+      order.id,
+      "The order's lines changed after it was sent to ZenFlow. ZenFlow's API cannot change lines of an existing order: ask the warehouse to adjust ZenFlow order " +
+        `${binding.zenflowId}, or cancel and re-create the order.`,
+    );
+    await binder.bind("order", { erpId: order.id, auxHash: mapped.linesHash });
+  }
+
+  async function cancelOrder(order: ErpOrder, binding: Binding | null, reason: string | undefined): Promise<JobResult> {
+    const label = orderLabel(order);
+    if (!binding)
+      return { type: "done", outcome: "noop", message: `${label} was cancelled before it was sent to ZenFlow; nothing to cancel there` };
+    if (binding.remoteState === "Cancelled") return { type: "done", outcome: "noop", message: `${label} is already cancelled in ZenFlow` };
+    // Without a known ZenFlow id (the create's answer was lost) cancel by our order number.
+    const ref = binding.zenflowId ?? String(order.number);
+    try {
+      await client.orders.cancel(ref, { order_tenant_id: String(order.number), ...(reason ? { reason } : {}) });
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        return { type: "done", outcome: "noop", message: `${label}: ZenFlow has no such order; nothing to cancel` };
+      }
+      if (err instanceof RejectedError && err.zenflowCode === "cancel_error") {
+        await erp.addNote(
+          order.id,
+          `ZenFlow could not cancel this order: ${err.zenflowMessage || "it is already completed"}. It may already have left the warehouse — contact the warehouse team.`,
+        );
+        // Recorded so the reconciliation does not ask (and note) again.
+        await binder.advanceRemoteState("order", order.id, "Completed", deps.clock.now());
+        return {
+          type: "done",
+          outcome: "refused",
+          message: `${label}: ZenFlow refused the cancellation (${err.zenflowMessage}); a note was added to the order`,
+        };
+      }
+      throw err;
+    }
+    await binder.advanceRemoteState("order", order.id, "Cancelled", deps.clock.now());
+    return { type: "done", outcome: "sent", zenflowId: binding.zenflowId ?? undefined, message: `${label} cancelled in ZenFlow` };
+  }
+
+  return { kind: ORDER_KIND, run };
+}
+
+/** Indexes named by ZenFlow's validation details, e.g. "orders[2].assembly_date" → 2. */
+function culpritIndexes(err: RejectedError, count: number): Set<number> {
+  const out = new Set<number>();
+  for (const d of err.details) {
+    const m = /^orders\[(\d+)\]/.exec(d.field);
+    if (m && Number(m[1]) < count) out.add(Number(m[1]));
+  }
+  return out;
+}
+
+function rejectedResult(order: ErpOrder, err: RejectedError, index?: number): JobResult {
+  const mine = err.details.filter((d) => index === undefined || d.field.startsWith(`orders[${index}]`) || !d.field.startsWith("orders["));
+  const why = [err.zenflowMessage, ...mine.map((d) => `${d.field.replace(/^orders\[\d+\]\.?/, "") || "order"}: ${d.message}`)]
+    .filter(Boolean)
+    .join("; ");
+  return { type: "dead", code: err.zenflowCode, message: `${orderLabel(order)}: ZenFlow rejected it — ${why || err.message}` };
+}

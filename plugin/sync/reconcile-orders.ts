@@ -1,0 +1,66 @@
+// Reconciliation: ERP events are lost if a process dies between the ERP's commit and the
+// handler. This pass walks ERP orders changed since its last run and queues every eligible
+// order that never reached ZenFlow, and every cancelled order ZenFlow was not told about.
+// It reads only the ERP and our tables: it spends no ZenFlow budget itself.
+import type { Clock } from "../clock";
+import { iso } from "../clock";
+import { type ZenflowConfig, erpCancelledStatus } from "../config";
+import type { ErpPort } from "../erp-port";
+import type { Binder } from "../id-map/binder";
+import type { EventLog } from "../outbox/event-log";
+import type { StateStore } from "../state";
+import { orderJob } from "./export-orders";
+
+/** Re-read a little before the last high-water mark: a slow ERP transaction may commit an older updatedAt late. */
+const OVERLAP_MS = 5 * 60_000;
+const CURSOR_KEY = "reconcile:orders:since";
+
+export interface ReconcileDeps {
+  erp: ErpPort;
+  binder: Binder;
+  log: EventLog;
+  state: StateStore;
+  clock: Clock;
+  config: () => ZenflowConfig;
+  onQueued?: () => void;
+}
+
+export interface ReconcileResult {
+  scanned: number;
+  queued: number;
+  since: string;
+}
+
+export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal): Promise<ReconcileResult> {
+  const { erp, binder, log, state, clock } = deps;
+  const config = deps.config();
+  const cancelled = erpCancelledStatus(config);
+  const since = (await state.get<string>(CURSOR_KEY)) ?? iso(clock.now() - config.reconcileLookbackHours * 3_600_000);
+  let cursor: string | undefined;
+  let scanned = 0;
+  let queued = 0;
+  let highWater = since;
+  do {
+    if (signal?.aborted) break;
+    const page = await erp.listOrders({ updatedSince: since, status: [...config.eligibleStatuses, cancelled], cursor, limit: 500 });
+    scanned += page.items.length;
+    const bindings = await binder.toExternalMany(
+      "order",
+      page.items.map((o) => o.id),
+    );
+    for (const order of page.items) {
+      if (typeof order.updatedAt === "string" && Date.parse(order.updatedAt) > Date.parse(highWater)) highWater = order.updatedAt;
+      const b = bindings.get(order.id);
+      const missing = order.status === cancelled ? !!b && b.remoteState !== "Cancelled" && b.remoteState !== "Completed" : !b?.zenflowId;
+      if (!missing) continue;
+      // Routed like any ERP event: it merges with a live job if there is one.
+      await log.append(order.status === cancelled ? orderJob(order, {}) : orderJob(order));
+      queued++;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  const next = Date.parse(highWater) - OVERLAP_MS;
+  if (!signal?.aborted) await state.set(CURSOR_KEY, iso(Math.max(next, Date.parse(since))));
+  if (queued) deps.onQueued?.();
+  return { scanned, queued, since };
+}

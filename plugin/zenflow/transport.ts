@@ -1,0 +1,44 @@
+// The transport every synchronizer uses: the HTTP call, run through the limiter (and
+// therefore the shared budget), with ZenFlow's answers fed back into that budget:
+// 429 → a pause every process honours, 401/revoked keys → sending paused and health down,
+// X-RateLimit-* → the shared count corrected.
+import { AuthError, RateLimitError } from "../errors";
+import type { Clock } from "../clock";
+import type { RequestLimiter } from "../budget/limiter";
+import type { SharedBudget } from "../budget/shared-budget";
+import type { PluginLogger } from "../host-api";
+import type { HttpSend, ZenflowRequest, ZenflowResponse } from "./http";
+import type { PriorityValue, Transport } from "./client";
+
+export interface TransportDeps {
+  http: HttpSend;
+  limiter: RequestLimiter;
+  budget: SharedBudget;
+  clock: Clock;
+  log: PluginLogger;
+}
+
+export function createTransport(deps: TransportDeps): Transport {
+  const { http, limiter, budget, clock, log } = deps;
+  return function send<T>(req: ZenflowRequest<T>, priority: PriorityValue): Promise<ZenflowResponse<T>> {
+    return limiter.schedule(priority, async () => {
+      try {
+        const res = await http(req);
+        await budget.recordSuccess();
+        if (res.rateLimit && res.rateLimit.remaining <= res.rateLimit.limit / 2) await budget.observe(res.rateLimit);
+        return res;
+      } catch (err) {
+        if (err instanceof RateLimitError) {
+          const until = clock.now() + err.retryAfterMs;
+          err.retryAt = until;
+          await budget.pause(until, "ZenFlow asked to slow down (HTTP 429)");
+          log.warn({ endpoint: req.endpoint, retryAfterMs: err.retryAfterMs }, "ZenFlow rate limit hit; all processes pause");
+        } else if (err instanceof AuthError && err.blocksEverything) {
+          await budget.recordAuthFailure(err.message);
+          log.error({ endpoint: req.endpoint, zenflowCode: err.zenflowCode }, "ZenFlow refused the API key; sending paused");
+        }
+        throw err;
+      }
+    });
+  };
+}

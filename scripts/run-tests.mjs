@@ -1,0 +1,34 @@
+// The test command. Runs every test file against the databases in ZENFLOW_TEST_DBS
+// (default sqlite,mariadb), with the process in America/Argentina/Buenos_Aires (UTC-3,
+// where midnight dates shift if code goes through local time), then the date-sensitive
+// tests again in UTC and UTC+14.
+import { spawnSync } from "node:child_process";
+import { readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const dirs = ["test/unit", "test/sandbox", "test/host", "test/integration", "test/e2e"];
+const files = dirs
+  .filter((d) => existsSync(join(root, d)))
+  .flatMap((d) => readdirSync(join(root, d)).filter((f) => f.endsWith(".test.ts")).map((f) => join(d, f)));
+
+function run(label, tz, args) {
+  console.log(`\n### ${label} (TZ=${tz})`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...args], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, TZ: tz },
+  });
+  if (r.status !== 0) {
+    console.error(`\n${label} failed (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+const only = process.argv.slice(2);
+run("test suite", "America/Argentina/Buenos_Aires", only.length ? only : files);
+if (!only.length) {
+  for (const tz of ["UTC", "Pacific/Kiritimati"]) {
+    run("date handling", tz, ["--test-name-pattern", "time zone|dates|ship-by", "test/unit/to-zenflow-order.test.ts", "test/integration/order-sync.test.ts"]);
+  }
+}

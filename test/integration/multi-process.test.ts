@@ -1,0 +1,92 @@
+// Several ERP processes on one database: no job is sent twice, the rate budget is shared,
+// and a Retry-After pause seen by one process is honoured by all.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { testDbKinds } from "../support/db";
+import { newOrder } from "../support/builders";
+import { scaledClock } from "../support/fast-clock";
+import { eventually, startStack } from "../support/stack";
+
+for (const kind of testDbKinds()) {
+  describe(`several ERP processes [${kind}]`, () => {
+    it("two workers drain the same backlog without sending any order twice", async () => {
+      const stack = await startStack(kind, { processes: 2, plugin: { autoStart: false }, config: { orderBatchSize: 10 } });
+      try {
+        for (let i = 1; i <= 300; i++) await stack.procs[i % 2]!.host.erp.createOrder(newOrder(60_000 + i));
+        // Both workers claim and send at the same moment, round after round, so they really
+        // compete for the same rows (SKIP LOCKED on MariaDB, the guarded UPDATE on SQLite).
+        await stack.main.plugin.runtime()!.shared.eventLog.route(1000);
+        const workers = stack.procs.map((p) => p.plugin.runtime()!.engine!.worker);
+        for (let round = 0; round < 20; round++) {
+          const n = await Promise.all(workers.map((w) => w.runOnce()));
+          if (n.every((x) => x === 0)) break;
+        }
+        assert.equal(Number((await stack.db.knex("zenflow_outbox").where({ status: "done" }).count({ n: "*" }))[0]!.n), 300);
+        const sent = new Map<string, number>();
+        for (const r of stack.sandbox.requests().filter((r) => r.method === "POST" && r.path.endsWith("/orders"))) {
+          for (const o of (r.body as { orders: { order_tenant_id: string }[] }).orders)
+            sent.set(o.order_tenant_id, (sent.get(o.order_tenant_id) ?? 0) + 1);
+        }
+        assert.equal(sent.size, 300);
+        assert.deepEqual(
+          [...sent.values()].filter((n) => n > 1),
+          [],
+          "an order was sent twice",
+        );
+        assert.equal(stack.sandbox.orders().length, 300);
+        const claimers = await stack.db.knex("zenflow_outbox").distinct("locked_by");
+        const prefixes = new Set(claimers.map((w) => String(w.locked_by).split("#")[0]));
+        assert.deepEqual([...prefixes].sort(), ["p1", "p2"], "both processes took part");
+      } finally {
+        await stack.close();
+      }
+    });
+
+    it("processes share one per-minute budget: never more than the limit in a window, no 429", async () => {
+      // One real second is one minute for the sandbox and both plugins.
+      const clock = scaledClock(60);
+      const stack = await startStack(kind, {
+        processes: 2,
+        sandbox: { now: clock.now, limits: { perMinute: 5, perHour: 1000, perDay: 10000 } },
+        plugin: { clock, boundaryGuardMs: 3000, pollMs: 1000 },
+        config: { orderBatchSize: 1, rateLimitPerMinute: 5, maxConcurrentRequests: 2 },
+      });
+      try {
+        for (let i = 1; i <= 16; i++) await stack.procs[i % 2]!.host.erp.createOrder(newOrder(70_000 + i));
+        await eventually(() => stack.sandbox.orders().length === 16, 20_000, "16 orders sent");
+        const report = Object.values(stack.sandbox.budgetReport())[0]!;
+        assert.equal(report.limit429s, 0, "no request was refused for exceeding the budget");
+        assert.ok(report.maxPerMinuteWindow <= 5, `max per minute ${report.maxPerMinuteWindow}`);
+        assert.equal(report.maxPerMinuteWindow, 5, "the budget is used, not wasted");
+        assert.deepEqual(report.retryAfterViolations, []);
+      } finally {
+        await stack.close();
+      }
+    });
+
+    it("a 429 seen by one process pauses every process until Retry-After has passed", async () => {
+      const stack = await startStack(kind, { processes: 2, plugin: { autoStart: false }, config: { orderBatchSize: 5 } });
+      try {
+        for (let i = 1; i <= 40; i++) await stack.procs[i % 2]!.host.erp.createOrder(newOrder(80_000 + i));
+        stack.sandbox.failNext(1, "429", { retryAfterSeconds: 2 });
+        for (const p of stack.procs) p.plugin.runtime()!.engine!.worker.start();
+        await eventually(() => stack.sandbox.orders().length === 40, 20_000, "all orders sent");
+        const reqs = stack.sandbox.requests();
+        const first429 = reqs.find((r) => r.status === 429)!;
+        assert.ok(first429, "a 429 was answered");
+        const during = reqs.filter((r) => r.at > first429.at + 50 && r.at < first429.at + 2000);
+        assert.deepEqual(
+          during.map((r) => r.path),
+          [],
+          "nothing sent inside the Retry-After window",
+        );
+        const report = Object.values(stack.sandbox.budgetReport())[0]!;
+        assert.deepEqual(report.retryAfterViolations, []);
+        const budget = await stack.db.knex("zenflow_budget").first();
+        assert.ok(Number(budget.paused_until) >= first429.at + 1900, "pause recorded in the shared table");
+      } finally {
+        await stack.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,18 @@
+// Test data builders.
+import type { NewOrderInput } from "../../dev/host";
+
+export function newOrder(i: number, over: Partial<NewOrderInput> = {}): NewOrderInput {
+  return {
+    number: `SO-T-${String(i).padStart(6, "0")}`,
+    status: "awaiting_fulfillment",
+    shipByDate: "2026-03-01",
+    customer: { name: `Customer ${i}`, email: `c${i}@example.com` },
+    shippingAddress: { line1: `Street ${i}`, city: "Buenos Aires", state: "CABA", postalCode: "C1000", country: "AR" },
+    items: [
+      { sku: `SKU-${i % 7}`, barcode: `779000${i % 7}`, quantity: 1 + (i % 3), unitPrice: "10.50" },
+      { sku: `SKU-NB-${i % 5}`, quantity: 2, unitPrice: "3" },
+    ],
+    currency: "ARS",
+    ...over,
+  } as NewOrderInput;
+}
