@@ -5,7 +5,7 @@ import type { Knex } from "knex";
 
 // Queue columns shared by the outbox and the inbox, so one claim/settle implementation serves both.
 function queueColumns(t: Knex.CreateTableBuilder): void {
-  t.string("status", 16).notNullable(); // pending | running | done | dead | superseded | ignored
+  t.string("status", 16).notNullable(); // pending | running | done | dead | superseded | ignored | unmatched | discarded
   t.integer("priority").notNullable().defaultTo(50);
   t.integer("attempts").notNullable().defaultTo(0);
   // Set when the entity changed while its job was running: the job runs again with the newer payload.
@@ -30,6 +30,8 @@ export async function up(knex: Knex): Promise<void> {
     // per entity without partial indexes (which MariaDB lacks). Later changes merge into it.
     t.string("active_key", 191).nullable().unique("zenflow_outbox_active_key_uq");
     t.text("payload", "mediumtext").notNullable();
+    // The newest zenflow_event_log row merged into this job: an older change never overwrites a newer one.
+    t.bigInteger("source_seq").nullable();
     t.string("zenflow_id", 64).nullable();
     queueColumns(t);
     // The claim filters on status and run_at and orders by priority: without this index SKIP
@@ -74,6 +76,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string("remote_state", 32).nullable(); // orders: last ZenFlow state applied to the ERP
     t.bigInteger("remote_updated_at").nullable(); // ZenFlow time of that state (webhook ordering)
     t.bigInteger("synced_at").nullable();
+    t.bigInteger("checked_at").nullable(); // orders: last backstop status check
     t.bigInteger("created_at").notNullable();
     t.bigInteger("updated_at").notNullable();
     t.unique(["entity_type", "erp_id"], { indexName: "zenflow_id_map_erp_uq" });
@@ -135,10 +138,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("zenflow_inbox", (t) => {
     t.bigIncrements("id").primary();
     t.string("event_id", 128).notNullable().unique("zenflow_inbox_event_uq");
-    t.string("event", 64).notNullable();
+    t.string("event", 64).notNullable(); // slash form, e.g. order/updated
+    t.string("kind", 16).notNullable(); // order | stock | ignored: which synchronizer applies it
     t.string("entity_key", 191).nullable();
     t.bigInteger("zenflow_created_at").nullable();
     t.text("payload", "mediumtext").notNullable();
+    // Which ingest batch wrote the row: tells a delivery whether its row is new or a duplicate.
+    t.string("ingest_batch", 36).nullable();
     queueColumns(t);
     t.index(["status", "priority", "run_at"], "zenflow_inbox_claim_idx");
     t.index(["entity_key"], "zenflow_inbox_entity_idx");

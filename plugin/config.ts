@@ -130,6 +130,10 @@ export const configSchema = z.object({
     title: "Webhook signature header",
     description: "The HTTP header that carries ZenFlow's signature on webhook deliveries.",
   }),
+  webhookSignatureEncoding: z.enum(["auto", "hex", "base64"]).default("auto").meta({
+    title: "Webhook signature encoding",
+    description: "How the signature is written: 'auto' accepts sha256=<hex>, bare hex and base64 (ZenFlow's format is not documented yet).",
+  }),
   backstopIntervalMinutes: z.number().int().min(5).max(1440).default(60).meta({
     title: "Order status check interval (minutes)",
     description: "How often the plugin asks ZenFlow for the state of open orders, in case a webhook was lost.",

@@ -1,16 +1,26 @@
 // Everything that depends on a valid config: the ZenFlow client, the shared budget and
 // its limiter, the outbox worker and the scheduled tasks. Rebuilt when the config changes.
-import { createHash } from "node:crypto";
 import type { Clock } from "./clock";
 import type { ZenflowConfig } from "./config";
-import { AUTH_ERROR_CODES } from "./errors";
+import { keyIdOf } from "./key-id";
 import { RequestLimiter } from "./budget/limiter";
 import { SharedBudget } from "./budget/shared-budget";
 import type { BackoffPolicy } from "./outbox/backoff";
 import { Worker } from "./outbox/worker";
 import { Scheduler } from "./scheduler";
+import { housekeepingTask } from "./housekeeping";
 import { createOrderExporter } from "./sync/export-orders";
 import { reconcileOrders } from "./sync/reconcile-orders";
+import { createOrderStateApplier } from "./sync/apply-order-state";
+import { createStockApplier } from "./sync/apply-stock";
+import { backstop } from "./sync/backstop";
+import { runCatalogImport } from "./sync/catalog-import";
+import { createProductExporter } from "./sync/export-products";
+import { createStockExporter } from "./sync/export-stock";
+import { runStockSync } from "./sync/stock-sync";
+import { clearRequest, pendingRequest } from "./requests";
+import { ensureSubscription } from "./webhooks/registration";
+import { AUTH_ERROR_CODES, AuthError, describeError } from "./errors";
 import { createZenflowClient, type ZenflowClient } from "./zenflow/client";
 import { createHttp } from "./zenflow/http";
 import { createTransport } from "./zenflow/transport";
@@ -25,11 +35,8 @@ export interface EngineTuning {
   backoff?: BackoffPolicy;
   /** Start the worker and scheduler loops (tests may drive runOnce themselves). */
   autoStart: boolean;
-}
-
-/** The budget row is per API key; the key itself is never stored. */
-export function keyIdOf(apiKey: string): string {
-  return createHash("sha256").update(`zenflow-budget:${apiKey}`).digest("hex").slice(0, 32);
+  /** Per job kind: wait before a new job is due, so bursts of edits coalesce (orders: none). */
+  debounceMs: Record<string, number>;
 }
 
 export class Engine {
@@ -37,6 +44,8 @@ export class Engine {
   readonly limiter: RequestLimiter;
   readonly client: ZenflowClient;
   readonly worker: Worker;
+  /** Applies stored ZenFlow webhooks to the ERP (needs no ZenFlow budget). */
+  readonly inboxWorker: Worker;
   readonly scheduler: Scheduler;
   private readonly abort = new AbortController();
 
@@ -76,12 +85,20 @@ export class Engine {
       erp: shared.erp,
       config: () => this.config,
       clock,
+      log: shared.eventLog,
     });
     this.worker = new Worker({
       name: "outbox",
       queue: shared.outbox,
       eventLog: shared.eventLog,
-      handlers: [orderExporter],
+      handlers: [
+        { ...orderExporter, claimLimit: Math.max(100, config.orderBatchSize * 4) },
+        { ...createStockExporter({ client: this.client, binder: shared.binder, config: () => this.config }), claimLimit: 500 },
+        {
+          ...createProductExporter({ client: this.client, binder: shared.binder, erp: shared.erp, config: () => this.config }),
+          claimLimit: 500,
+        },
+      ],
       history: shared.history,
       clock,
       log,
@@ -89,6 +106,30 @@ export class Engine {
       claimLimit: Math.max(100, config.orderBatchSize * 4),
       pollMs: tuning.pollMs,
       batchWindowMs: config.batchWindowMs,
+      maxAttempts: () => this.config.maxAttempts,
+      leaseMs: tuning.leaseMs,
+      backoff: tuning.backoff,
+      metrics,
+    });
+    this.inboxWorker = new Worker({
+      name: "inbox",
+      queue: shared.inbox,
+      handlers: [
+        createOrderStateApplier({
+          erp: shared.erp,
+          binder: shared.binder,
+          leases: shared.leases,
+          workerId: shared.workerId,
+          config: () => this.config,
+        }),
+        createStockApplier({ erp: shared.erp, binder: shared.binder, config: () => this.config }),
+      ],
+      history: shared.history,
+      clock,
+      log,
+      claimLimit: 100,
+      pollMs: tuning.pollMs,
+      batchWindowMs: 0,
       maxAttempts: () => this.config.maxAttempts,
       leaseMs: tuning.leaseMs,
       backoff: tuning.backoff,
@@ -109,6 +150,7 @@ export class Engine {
       run: async (s) => {
         const r = await reconcileOrders(
           {
+            db: shared.db,
             erp: shared.erp,
             binder: shared.binder,
             log: shared.eventLog,
@@ -122,20 +164,116 @@ export class Engine {
         if (r.queued) log.warn({ scanned: r.scanned, queued: r.queued }, "reconciliation found ERP orders that had not reached ZenFlow");
       },
     });
+    this.scheduler.add(housekeepingTask({ db: shared.db, clock, log, retentionDays: () => this.config.retentionDays }));
+    this.addWebhookTasks(shared);
+    this.addCatalogTasks(shared);
+  }
+
+  /** Tasks that talk to ZenFlow about webhooks: subscription upkeep and the lost-webhook backstop. */
+  private addWebhookTasks(shared: Shared): void {
+    const { clock, log } = shared;
+    this.scheduler.add({
+      name: "webhook-subscription",
+      every: () => ({ intervalMs: 60 * 60_000 }),
+      run: async () => {
+        try {
+          await ensureSubscription({
+            client: this.client,
+            state: shared.state,
+            config: this.config,
+            publicUrl: shared.publicUrl,
+            clock,
+            log,
+          });
+          await shared.state.delete("webhook:problem");
+        } catch (err) {
+          // Health shows it; order state then only comes through the backstop.
+          await shared.state.set("webhook:problem", {
+            at: clock.now(),
+            message: describeError(err),
+            scope: err instanceof AuthError ? err.scope : undefined,
+          });
+          throw err;
+        }
+      },
+    });
+    this.scheduler.add({
+      name: "order-status-backstop",
+      every: () => ({ intervalMs: this.config.backstopIntervalMinutes * 60_000 }),
+      runAtFirstStart: false,
+      run: async (signal) => {
+        const r = await backstop(
+          {
+            db: shared.db,
+            client: this.client,
+            erp: shared.erp,
+            inbox: shared.inbox,
+            clock,
+            config: () => this.config,
+            onQueued: () => this.notifyInbox(),
+          },
+          signal,
+        );
+        if (r.changed) log.warn(r, "order status check found ZenFlow states no webhook had delivered");
+      },
+    });
+  }
+
+  /** Work an admin starts (import, full stock sync): request-driven, resumable, one process at a time. */
+  private addCatalogTasks(shared: Shared): void {
+    const deps = () => ({
+      erp: shared.erp,
+      binder: shared.binder,
+      client: this.client,
+      state: shared.state,
+      log: shared.eventLog,
+      clock: shared.clock,
+      config: () => this.config,
+    });
+    this.scheduler.add({
+      name: "import-catalog",
+      every: () => ({ intervalMs: Number.POSITIVE_INFINITY }),
+      runAtFirstStart: false,
+      wanted: async () => !!(await pendingRequest(shared.state, "import-catalog")),
+      run: async (signal) => {
+        await runCatalogImport(deps(), signal);
+        this.notify();
+      },
+    });
+    this.scheduler.add({
+      name: "sync-stock",
+      every: () => ({ cron: this.config.stockFullSyncCron }),
+      runAtFirstStart: false,
+      wanted: async () => !!(await pendingRequest(shared.state, "sync-stock")),
+      run: async (signal) => {
+        if (this.config.stockSource !== "none") await runStockSync(deps(), signal);
+        else await clearRequest(shared.state, "sync-stock");
+        this.notify();
+      },
+    });
+  }
+
+  notifyInbox(): void {
+    this.inboxWorker.notify();
   }
 
   async start(): Promise<void> {
     await this.budget.ensureRow();
+    // For the CLI, which reads the tables without the host's settings.
+    await this.shared.state.set(`budget:limits:${this.budget.keyId}`, this.budget.limits);
     // A new config may carry a fixed key: work parked by auth failures goes now.
     await this.shared.outbox.release(AUTH_ERROR_CODES);
     if (!this.tuning.autoStart) return;
     this.worker.start();
+    this.inboxWorker.start();
     this.scheduler.start();
+    // A new config (key, URL, stock source) may need another subscription: check now, not in an hour.
+    void this.scheduler.runTask("webhook-subscription").catch(() => undefined);
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.allSettled([this.scheduler.stop(), this.worker.stop()]);
+    await Promise.allSettled([this.scheduler.stop(), this.worker.stop(), this.inboxWorker.stop()]);
     await this.limiter.stop();
   }
 

@@ -31,6 +31,18 @@ export class AbortedError extends ZenflowError {
   readonly retryable = true;
 }
 
+/** The change depends on another that has not reached ZenFlow yet (stock of a product still on its way). */
+export class NotYetError extends ZenflowError {
+  readonly code = "waiting_for_dependency";
+  readonly retryable = true;
+}
+
+/** Another process is working on the same entity right now; try again in a moment. */
+export class ContentionError extends ZenflowError {
+  readonly code = "contention";
+  readonly retryable = true;
+}
+
 export class RateLimitError extends ZenflowError {
   readonly code = "rate_limited";
   readonly retryable = true;

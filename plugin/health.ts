@@ -72,6 +72,8 @@ export interface HealthInputs {
   budget: BudgetSnapshot | null;
   counts: QueueCounts | null;
   missingScopes: string[];
+  /** Why the webhook subscription could not be set up, if it could not. */
+  webhookProblem?: { message: string; scope?: string } | null;
   lastSuccessAt: number | null;
   /** Pending jobs older than this make health degraded. */
   backlogWarnMs?: number;
@@ -109,6 +111,14 @@ export function assessHealth(i: HealthInputs): HealthReport {
       details,
     };
   }
+  if (i.webhookProblem) {
+    const why = i.webhookProblem.scope ? `the API key lacks the scope ${i.webhookProblem.scope}` : i.webhookProblem.message;
+    return {
+      status: "degraded",
+      message: `ZenFlow cannot notify the ERP of picking and shipping (${why}); order states are only checked every hour. Add the scope, or create the webhook in ZenFlow and paste its secret in the settings.`,
+      details,
+    };
+  }
   const c = i.counts;
   const backlogAge = c?.oldestPendingAt ? i.now - c.oldestPendingAt : 0;
   if (b && b.pausedUntil > i.now && b.pauseReason !== "auth") {
@@ -140,7 +150,7 @@ export function assessHealth(i: HealthInputs): HealthReport {
   if (c && c.dead > 0) {
     return {
       status: "degraded",
-      message: `${c.dead} change${c.dead === 1 ? "" : "s"} could not be synced and need attention — open the ZenFlow dashboard to see why and retry`,
+      message: `${c.dead} change${c.dead === 1 ? "" : "s"} could not be synced and need${c.dead === 1 ? "s" : ""} attention — open the ZenFlow dashboard to see why and retry`,
       details,
     };
   }

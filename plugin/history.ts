@@ -3,7 +3,7 @@
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
 
-export type Outcome = "sent" | "noop" | "retry" | "dead" | "refused" | "applied" | "ignored" | "received" | "discarded";
+export type Outcome = "sent" | "noop" | "retry" | "dead" | "refused" | "applied" | "ignored" | "unmatched" | "received" | "discarded";
 
 export interface HistoryEntry {
   entityKey: string;

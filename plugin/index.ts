@@ -8,8 +8,13 @@ import { type Clock, systemClock } from "./clock";
 import { type ZenflowConfig, parseConfig } from "./config";
 import { Engine, type EngineTuning } from "./engine";
 import { createErpPort } from "./erp-port";
-import { AUTH_ERROR_CODES, AuthError, NetworkError, TimeoutError, describeError } from "./errors";
+import { describeError } from "./errors";
+import { actions } from "./actions";
+import { mountAdminRoutes } from "./admin/routes";
+import { mountWebhookRoutes } from "./webhooks/router";
+import type { PluginView } from "./view";
 import { assessHealth, queueCounts } from "./health";
+import { missingScopes } from "./admin/queries";
 import { History } from "./history";
 import type { ActionResult, ErpPlugin, HealthReport, PluginContext } from "./host-api";
 import { Binder } from "./id-map/binder";
@@ -20,10 +25,11 @@ import { ORDER_KIND, mergeOrderPayloads } from "./sync/export-orders";
 import { JobQueue } from "./outbox/queue";
 import type { Shared } from "./shared";
 import { StateStore } from "./state";
-import { Priority } from "./zenflow/client";
 
 export interface PluginOptions extends Partial<EngineTuning> {
   clock?: Clock;
+  /** Logged at every activation (e.g. a malformed ZENFLOW_TUNING that was ignored). */
+  startupWarning?: string;
   /** Identifies this process in leases and logs; default host:pid:random. */
   workerId?: string;
 }
@@ -31,8 +37,8 @@ export interface PluginOptions extends Partial<EngineTuning> {
 export interface ZenflowPlugin extends ErpPlugin {
   health(): Promise<HealthReport>;
   actions: NonNullable<ErpPlugin["actions"]>;
-  /** For tests, the CLI and benchmarks: the live parts of an active plugin. */
-  runtime(): { shared: Shared; engine: Engine | null; config: ZenflowConfig | null; configProblem: string | null } | null;
+  /** For tests and benchmarks: the live parts of an active plugin. */
+  runtime(): PluginView | null;
 }
 
 const DEFAULT_TUNING: EngineTuning = {
@@ -42,11 +48,13 @@ const DEFAULT_TUNING: EngineTuning = {
   schedulerLeaseMs: 60_000,
   boundaryGuardMs: 250,
   autoStart: true,
+  debounceMs: { product: 1500, stock: 500 },
 };
 
 export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin {
   const clock = options.clock ?? systemClock;
-  const tuning: EngineTuning = { ...DEFAULT_TUNING, ...stripUndefined(options) };
+  const { clock: _clock, workerId: _workerId, startupWarning: _warning, ...tuningOptions } = options;
+  const tuning: EngineTuning = { ...DEFAULT_TUNING, ...stripUndefined(tuningOptions) };
 
   let ctx: PluginContext | null = null;
   let shared: Shared | null = null;
@@ -89,6 +97,19 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
     return applying;
   }
 
+  function view(): PluginView | null {
+    if (!shared || !ctx) return null;
+    return {
+      pluginId: ctx.id,
+      shared,
+      engine,
+      config,
+      configProblem,
+      health: () => plugin.health(),
+      runAction: (id, input) => plugin.actions[id]?.(ctx!, input) ?? Promise.resolve({ ok: false, message: `Unknown action ${id}` }),
+    };
+  }
+
   const plugin: ZenflowPlugin = {
     async activate(c: PluginContext): Promise<void> {
       ctx = c;
@@ -96,11 +117,12 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
       const outbox = new JobQueue({ db, table: "zenflow_outbox", clock, workerId, leaseMs: tuning.leaseMs });
       const inbox = new JobQueue({ db, table: "zenflow_inbox", clock, workerId, leaseMs: tuning.leaseMs });
-      const eventLog = new EventLog({ db, clock, mergers: { [ORDER_KIND]: mergeOrderPayloads } });
+      const eventLog = new EventLog({ db, clock, mergers: { [ORDER_KIND]: mergeOrderPayloads }, debounceMs: tuning.debounceMs });
       const recorder = new EventRecorder({ log: eventLog, logger: c.log });
       shared = {
         pluginId: c.id,
         workerId,
+        publicUrl: c.http.publicUrl,
         db,
         clock,
         log: c.log,
@@ -116,6 +138,9 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         metrics: new Metrics(),
         lastSuccessAt: null,
       };
+      if (options.startupWarning) c.log.warn(options.startupWarning);
+      mountAdminRoutes(c.http.admin, view);
+      mountWebhookRoutes(c.http.public, view);
       // Hooks record work even while unconfigured: orders placed before the admin enters
       // the key are sent once the key is there.
       unsubscribe.push(subscribeHooks(c.events, { pluginId: c.id, recorder, log: c.log, config: () => config }));
@@ -159,10 +184,11 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
     async health(): Promise<HealthReport> {
       if (!shared) return { status: "down", message: "The ZenFlow plugin is not active in this ERP process." };
       try {
-        const [budget, counts, scopes] = await Promise.all([
+        const [budget, counts, scopes, webhookProblem] = await Promise.all([
           engine ? engine.budget.snapshot() : Promise.resolve(null),
           queueCounts(shared.db),
-          missingScopes(shared),
+          missingScopes(shared.db),
+          engine ? shared.state.get<{ message: string; scope?: string }>("webhook:problem") : Promise.resolve(null),
         ]);
         return assessHealth({
           now: clock.now(),
@@ -170,6 +196,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           budget,
           counts,
           missingScopes: scopes,
+          webhookProblem,
           lastSuccessAt: budget?.lastSuccessAt ?? shared.lastSuccessAt,
         });
       } catch (err) {
@@ -177,70 +204,26 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       }
     },
 
-    actions: {
-      "test-connection": async (): Promise<ActionResult> => {
-        if (!engine) return { ok: false, message: configProblem ?? "The plugin is not configured." };
-        return testConnection(engine, shared!);
-      },
-    },
+    actions: Object.fromEntries(
+      Object.entries(actions).map(([id, action]) => [
+        id,
+        async (_ctx: PluginContext, input?: unknown): Promise<ActionResult> => {
+          const v = view();
+          if (!v) return { ok: false, message: "The ZenFlow plugin is not active in this ERP process." };
+          try {
+            return await action(v, input);
+          } catch (err) {
+            return { ok: false, message: `The action failed: ${describeError(err)}` };
+          }
+        },
+      ]),
+    ),
 
     runtime() {
-      return shared ? { shared, engine, config, configProblem } : null;
+      return view();
     },
   };
   return plugin;
-}
-
-async function missingScopes(shared: Shared): Promise<string[]> {
-  const rows = await shared
-    .db("zenflow_outbox")
-    .distinct("last_error")
-    .where({ status: "pending", last_error_code: "insufficient_scope" })
-    .limit(10);
-  const scopes = new Set<string>();
-  for (const r of rows) {
-    const m = /scope\s+([\w:]+)/.exec(String(r.last_error ?? ""));
-    if (m?.[1]) scopes.add(m[1]);
-  }
-  return [...scopes];
-}
-
-async function testConnection(engine: Engine, shared: Shared): Promise<ActionResult> {
-  try {
-    // The admin asked explicitly: lift an auth pause for this probe (a still-bad key
-    // pauses again at once). Rate-limit pauses stay in force.
-    await engine.budget.clearAuthPause();
-    // The cheapest call that proves the key: one order, at the highest priority.
-    await engine.client.orders.list({ page: 1, limit: 1 }, Priority.order);
-    const released = await shared.outbox.release(AUTH_ERROR_CODES);
-    engine.notify();
-    if (released)
-      return {
-        ok: true,
-        message: `Connected to ZenFlow at ${engine.config.baseUrl}; the API key is valid. ${released} waiting change${released === 1 ? " is" : "s are"} being sent now.`,
-      };
-    return { ok: true, message: `Connected to ZenFlow at ${engine.config.baseUrl}; the API key is valid and can read orders.` };
-  } catch (err) {
-    if (err instanceof AuthError) {
-      const what: Record<string, string> = {
-        missing_api_key: "ZenFlow did not receive an API key.",
-        invalid_api_key: "ZenFlow does not recognise this API key. Copy it again from ZenFlow (Settings > API Keys).",
-        expired_api_key: "This API key has expired. Create a new key in ZenFlow and enter it here.",
-        revoked_api_key: "This API key was revoked in ZenFlow. Create a new key and enter it here.",
-        insufficient_scope: `The API key is valid but lacks the scope ${err.scope ?? "read:orders"}. Edit the key's scopes in ZenFlow.`,
-        ip_not_allowed: "ZenFlow refuses requests from this server's IP address. Add it to the key's IP allow-list in ZenFlow.",
-      };
-      return { ok: false, message: what[err.zenflowCode] ?? err.message, details: { code: err.zenflowCode } };
-    }
-    if (err instanceof NetworkError || err instanceof TimeoutError) {
-      return {
-        ok: false,
-        message: `Cannot reach ZenFlow at ${engine.config.baseUrl}: ${describeError(err)}. Check the address and this server's internet access.`,
-        details: { code: err.code },
-      };
-    }
-    return { ok: false, message: `ZenFlow answered unexpectedly: ${describeError(err)}` };
-  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

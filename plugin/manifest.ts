@@ -9,6 +9,23 @@ export const ACTIONS = [
     label: "Test connection",
     description: "Checks the API key against ZenFlow with one request and says exactly what is wrong.",
   },
+  {
+    id: "retry-dead-letters",
+    label: "Retry dead letters",
+    description:
+      "Sends every change that ZenFlow refused or that failed too often once more. Fix the cause first (see the ZenFlow dashboard).",
+  },
+  {
+    id: "import-catalog",
+    label: "Import catalog",
+    description:
+      "Sends every ERP product to ZenFlow in bulk (only what ZenFlow does not already have). Resumes after a restart; orders keep priority.",
+  },
+  {
+    id: "sync-stock",
+    label: "Sync all stock now",
+    description: "Compares every stock level now instead of waiting for the daily run (direction per 'Who owns stock levels').",
+  },
 ] as const;
 
 export function buildManifest(version: string): PluginManifest {
@@ -21,7 +38,7 @@ export function buildManifest(version: string): PluginManifest {
     license: "MIT",
     main: "dist/plugin/entry.js",
     erpApi: "^1.0.0",
-    hooks: ["order.created", "order.updated", "order.cancelled"],
+    hooks: ["order.created", "order.updated", "order.cancelled", "product.created", "product.updated", "product.deleted", "stock.changed"],
     migrations: { directory: "dist/migrations", tableName: "zenflow_migrations" },
     config: configJsonSchema(),
     actions: ACTIONS.map((a) => ({ ...a })),

@@ -15,6 +15,8 @@ export interface ScheduledTask {
   run(signal: AbortSignal): Promise<void>;
   /** Run as soon as the scheduler starts if it never ran before (default true). */
   runAtFirstStart?: boolean;
+  /** Also run when this says so (an admin asked for it, or an interrupted run must resume). */
+  wanted?: () => Promise<boolean>;
 }
 
 export interface LastRun {
@@ -76,7 +78,7 @@ export class Scheduler {
       for (const task of this.tasks.values()) {
         if (this.running.has(task.name) || this.abort.signal.aborted) continue;
         const last = await this.opts.state.get<LastRun>(`schedule:${task.name}`);
-        if (!this.isDue(task, last, this.opts.clock.now())) continue;
+        if (!this.isDue(task, last, this.opts.clock.now()) && !(await task.wanted?.())) continue;
         const p = this.runTask(task, false)
           .then(
             () => undefined,
@@ -96,6 +98,20 @@ export class Scheduler {
   async runTask(task: ScheduledTask | string, force = true): Promise<"ran" | "busy" | "failed"> {
     const t = typeof task === "string" ? this.tasks.get(task) : task;
     if (!t) throw new Error(`unknown task ${String(task)}`);
+    // The lease keeps other processes out; this keeps a tick and an admin's click in the
+    // same process from running the task twice (the lease lets its holder renew it).
+    if (this.inProcess.has(t.name)) return "busy";
+    this.inProcess.add(t.name);
+    try {
+      return await this.runLeased(t, force);
+    } finally {
+      this.inProcess.delete(t.name);
+    }
+  }
+
+  private readonly inProcess = new Set<string>();
+
+  private async runLeased(t: ScheduledTask, force: boolean): Promise<"ran" | "busy" | "failed"> {
     const { leases, state, clock, log, holderId } = this.opts;
     const lease = `task:${t.name}`;
     if (!(await leases.tryAcquire(lease, holderId, this.leaseMs))) return "busy";
@@ -107,7 +123,7 @@ export class Scheduler {
     const started = clock.now();
     try {
       // Another process may have finished it just before we got the lease.
-      if (!force && !this.isDue(t, await state.get<LastRun>(`schedule:${t.name}`), clock.now())) return "busy";
+      if (!force && !this.isDue(t, await state.get<LastRun>(`schedule:${t.name}`), clock.now()) && !(await t.wanted?.())) return "busy";
       await t.run(this.abort.signal);
       await state.set(`schedule:${t.name}`, {
         at: started,

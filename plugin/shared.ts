@@ -16,6 +16,8 @@ import type { Metrics } from "./admin/metrics";
 export interface Shared {
   pluginId: string;
   workerId: string;
+  /** Absolute URL where ctx.http.public is mounted (webhook subscription). */
+  publicUrl: string;
   db: Knex;
   clock: Clock;
   log: PluginLogger;

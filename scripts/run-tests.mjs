@@ -31,4 +31,13 @@ if (!only.length) {
   for (const tz of ["UTC", "Pacific/Kiritimati"]) {
     run("date handling", tz, ["--test-name-pattern", "time zone|dates|ship-by", "test/unit/to-zenflow-order.test.ts", "test/integration/order-sync.test.ts"]);
   }
+  // The CI-size chaos run (three ERP processes on MariaDB, kills, a DB drop, faults): MariaDB only.
+  if ((process.env.ZENFLOW_TEST_DBS ?? "sqlite,mariadb").split(",").map((s) => s.trim()).includes("mariadb")) {
+    console.log("\n### chaos run, CI size (MariaDB)");
+    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/chaos.ts", "--ci"], { cwd: root, stdio: "inherit", env: process.env });
+    if (r.status !== 0) {
+      console.error(`\nchaos run failed (exit ${r.status})`);
+      process.exit(r.status ?? 1);
+    }
+  }
 }

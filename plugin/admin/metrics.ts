@@ -6,8 +6,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly jobResults = new Counter({
     name: "zenflow_job_results_total",
-    help: "Jobs settled, by queue kind and result",
-    labelNames: ["kind", "result"],
+    help: "Jobs settled, by queue (outbox, inbox), kind and result",
+    labelNames: ["queue", "kind", "result"],
     registers: [this.registry],
   });
   readonly requests = new Counter({
@@ -52,7 +52,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  jobSettled(kind: string, result: string): void {
-    this.jobResults.inc({ kind, result });
+  jobSettled(queue: string, kind: string, result: string): void {
+    this.jobResults.inc({ queue, kind, result });
   }
 }

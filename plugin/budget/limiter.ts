@@ -25,22 +25,32 @@ export class RequestLimiter {
     this.bottleneck = new Bottleneck({ maxConcurrent: opts.maxConcurrent, minTime: 0 });
   }
 
-  /** Runs `fn` at `priority` (0 = first) once a slot and a budget token are available. */
-  schedule<T>(priority: number, fn: () => Promise<T>): Promise<T> {
-    return this.bottleneck.schedule({ priority: Math.max(0, Math.min(9, priority)) }, async () => {
-      await this.acquireToken();
-      return fn();
-    });
+  /**
+   * Runs `fn` at `priority` (0 = first) once a slot and a budget token are available.
+   * `reserve` leaves that share of each window to more urgent work (see SharedBudget.tryTake).
+   */
+  schedule<T>(priority: number, fn: () => Promise<T>, reserve = 0): Promise<T> {
+    if (this.stopped) return Promise.reject(new AbortedError("not sent: the plugin is stopping"));
+    return this.bottleneck
+      .schedule({ priority: Math.max(0, Math.min(9, priority)) }, async () => {
+        await this.acquireToken(reserve);
+        return fn();
+      })
+      .catch((err: unknown) => {
+        // Jobs dropped by stop() are interrupted, not failed: they go back to the queue untouched.
+        if (this.stopped && !(err instanceof AbortedError)) throw new AbortedError("not sent: the plugin is stopping", { cause: err });
+        throw err;
+      });
   }
 
-  private async acquireToken(): Promise<void> {
+  private async acquireToken(reserve: number): Promise<void> {
     const { budget, clock, signal } = this.opts;
     const maxPoll = this.opts.maxPollMs ?? 5000;
     this.waitingForToken++;
     try {
       for (;;) {
         if (signal.aborted) throw new AbortedError("not sent: the plugin is stopping");
-        const r = await budget.tryTake();
+        const r = await budget.tryTake(reserve);
         if (r.ok) return;
         // A little jitter so processes that wake for the same window do not collide.
         const wait = Math.max(5, Math.min(maxPoll, r.until - clock.now())) + Math.floor(Math.random() * 20);
@@ -56,7 +66,10 @@ export class RequestLimiter {
     return (c.QUEUED ?? 0) + (c.RECEIVED ?? 0);
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined);
   }
 }

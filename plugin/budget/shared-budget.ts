@@ -53,13 +53,18 @@ export class SharedBudget {
     await this.db(TABLE).insert({ key_id: this.keyId, updated_at: this.clock.now() }).onConflict("key_id").ignore();
   }
 
-  /** One statement: takes a token from all three windows, or from none. */
-  async tryTake(): Promise<TakeResult> {
+  /**
+   * One statement: takes a token from all three windows, or from none. `reserve` (0..1) keeps
+   * that share of every window for more urgent work: bulk catalog work passes 0.2 so that
+   * an import never leaves new orders waiting for the next window.
+   */
+  async tryTake(reserve = 0): Promise<TakeResult> {
     const now = this.clock.now();
     if (inBoundaryGuard(now, this.guardMs)) return { ok: false, until: windowStart(now, MINUTE) + MINUTE, reason: "window boundary" };
     const m = windowStart(now, MINUTE);
     const h = windowStart(now, HOUR);
     const d = windowStart(now, DAY);
+    const cap = (limit: number) => (reserve > 0 ? Math.max(1, Math.floor(limit * (1 - reserve))) : limit);
     // Assignment order matters on MySQL (it evaluates SET left to right with new values):
     // each *_used is computed before its *_start changes.
     const result = await this.db.raw(
@@ -72,10 +77,10 @@ export class SharedBudget {
          AND (minute_start <> ? OR minute_used < ?)
          AND (hour_start <> ? OR hour_used < ?)
          AND (day_start <> ? OR day_used < ?)`,
-      [m, m, h, h, d, d, now, now, this.keyId, now, m, this.limits.perMinute, h, this.limits.perHour, d, this.limits.perDay],
+      [m, m, h, h, d, d, now, now, this.keyId, now, m, cap(this.limits.perMinute), h, cap(this.limits.perHour), d, cap(this.limits.perDay)],
     );
     if (rawAffected(result) === 1) return { ok: true };
-    return this.whyNot(now);
+    return this.whyNot(now, reserve);
   }
 
   /** When the next token can be had (without taking it), or null if now. */
@@ -85,7 +90,7 @@ export class SharedBudget {
     return r.ok ? null : { at: r.until, reason: r.reason };
   }
 
-  private async whyNot(now: number): Promise<TakeResult> {
+  private async whyNot(now: number, reserve = 0): Promise<TakeResult> {
     const row = await this.db(TABLE).where({ key_id: this.keyId }).first();
     if (!row) {
       await this.ensureRow();
@@ -101,9 +106,11 @@ export class SharedBudget {
     for (const w of WINDOWS) {
       const start = windowStart(now, w.ms);
       const used = num(row[`${w.name}_start`]) === start ? num(row[`${w.name}_used`]) : 0;
-      if (used >= limitFor(w.name, this.limits) && start + w.ms > until) {
+      const full = limitFor(w.name, this.limits);
+      const limit = reserve > 0 ? Math.max(1, Math.floor(full * (1 - reserve))) : full;
+      if (used >= limit && start + w.ms > until) {
         until = start + w.ms;
-        reason = `${w.name} budget used (${used}/${limitFor(w.name, this.limits)})`;
+        reason = limit < full ? `${w.name} budget kept for orders (${used}/${full})` : `${w.name} budget used (${used}/${full})`;
       }
     }
     if (until > now) return { ok: false, until, reason };

@@ -60,7 +60,9 @@ export function affected(result: unknown): number {
 export function isLockConflict(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code ?? "";
   // SQLITE_BUSY_SNAPSHOT: a WAL read snapshot went stale before the transaction wrote.
-  return code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT" || code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
+  return (
+    code === "ER_LOCK_DEADLOCK" || code === "ER_LOCK_WAIT_TIMEOUT" || code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")
+  );
 }
 
 /** Runs `fn` again (a few times, with a short random pause) when it lost a lock conflict. */

@@ -4,7 +4,8 @@ import type { Knex } from "knex";
 import type { Clock } from "../clock";
 import { num, numOrNull } from "../db/dialect";
 
-export type EntityType = "order" | "product";
+/** `stock` rows key an ERP SKU@location and only carry the time of the last applied ZenFlow level. */
+export type EntityType = "order" | "product" | "stock";
 
 export interface Binding {
   entityType: EntityType;
@@ -86,6 +87,11 @@ export class Binder {
       for (const r of rows) out.set(String(r.erp_ref), toBinding(r));
     }
     return out;
+  }
+
+  async byBarcode(type: EntityType, barcode: string): Promise<Binding | null> {
+    const r = await this.db(TABLE).where({ entity_type: type, barcode }).first();
+    return r ? toBinding(r) : null;
   }
 
   /** Records that a create is about to be sent, so a later cancel knows ZenFlow may have it. */

@@ -9,7 +9,7 @@
 // running job to run again), and deletes the routed rows.
 import type { Knex } from "knex";
 import type { Clock } from "../clock";
-import { isMysql, num, retryOnLockConflict } from "../db/dialect";
+import { affected, isMysql, num, retryOnLockConflict } from "../db/dialect";
 import type { EnqueueInput } from "./queue";
 
 const LOG = "zenflow_event_log";
@@ -23,6 +23,12 @@ export interface EventLogOptions {
   clock: Clock;
   /** Per job kind; the default keeps the newer payload. */
   mergers?: Record<string, PayloadMerger>;
+  /**
+   * Per job kind: how long a new job waits before it is due, so that a burst of edits to one
+   * product (or stock row) becomes one send. Fixed from the first change, never extended,
+   * so an entity that keeps changing is still sent.
+   */
+  debounceMs?: Record<string, number>;
 }
 
 interface LogRow {
@@ -39,11 +45,13 @@ export class EventLog {
   private readonly db: Knex;
   private readonly clock: Clock;
   private readonly mergers: Record<string, PayloadMerger>;
+  private readonly debounceMs: Record<string, number>;
 
   constructor(opts: EventLogOptions) {
     this.db = opts.db;
     this.clock = opts.clock;
     this.mergers = opts.mergers ?? {};
+    this.debounceMs = opts.debounceMs ?? {};
   }
 
   async append(job: EnqueueInput, eventId?: string | null): Promise<void> {
@@ -82,8 +90,10 @@ export class EventLog {
       this.db.transaction(
         async (trx) => {
           const q = trx(LOG).select("*").orderBy("id").limit(limit);
-          // SKIP LOCKED lets two processes route different rows at the same time.
-          const raw: Record<string, unknown>[] = await (mysql ? q.forUpdate().skipLocked() : q);
+          // Routers take turns (a plain FOR UPDATE; SQLite has one writer anyway): two routing
+          // the same entity at once could let an older change overwrite a newer one. A route
+          // lasts milliseconds, and under READ COMMITTED it does not block the hooks' inserts.
+          const raw: Record<string, unknown>[] = await (mysql ? q.forUpdate() : q);
           if (!raw.length) return 0;
           const rows = raw.map(toLogRow);
           const fresh = await this.dropSeen(trx, rows);
@@ -140,41 +150,50 @@ export class EventLog {
     for (let i = 0; i < keys.length; i += 500) {
       const rows = await trx(OUTBOX)
         .whereIn("active_key", keys.slice(i, i + 500))
-        .select("id", "active_key", "payload", "status", "priority");
+        .select("id", "active_key", "payload", "status", "priority", "source_seq");
       rows.forEach((r: Record<string, unknown>) => live.set(String(r.active_key), r));
     }
     const inserts: Record<string, unknown>[] = [];
+    const fresh = (job: LogRow) => ({
+      kind: job.kind,
+      entity_key: job.entityKey,
+      erp_ref: job.erpRef,
+      active_key: job.entityKey,
+      payload: JSON.stringify(job.payload),
+      source_seq: job.id,
+      status: "pending",
+      priority: job.priority,
+      attempts: 0,
+      rerun: false,
+      run_at: now + (this.debounceMs[job.kind] ?? 0),
+      created_at: now,
+      updated_at: now,
+    });
     for (const job of jobs) {
       const existing = live.get(job.entityKey);
       if (!existing) {
-        inserts.push({
-          kind: job.kind,
-          entity_key: job.entityKey,
-          erp_ref: job.erpRef,
-          active_key: job.entityKey,
-          payload: JSON.stringify(job.payload),
-          status: "pending",
-          priority: job.priority,
-          attempts: 0,
-          rerun: false,
-          run_at: now,
-          created_at: now,
-          updated_at: now,
-        });
+        inserts.push(fresh(job));
         continue;
       }
       const merger = this.mergers[job.kind] ?? ((_o: unknown, n: unknown) => n);
-      const payload = merger(parse(existing.payload), job.payload);
-      await trx(OUTBOX)
-        .where({ id: num(existing.id) })
+      // Merge in log order, whichever change this router saw first.
+      const existingSeq = existing.source_seq == null ? 0 : num(existing.source_seq);
+      const payload = job.id >= existingSeq ? merger(parse(existing.payload), job.payload) : merger(job.payload, parse(existing.payload));
+      // The UPDATE itself checks the job is still live and whether it is running: a worker
+      // may claim or finish it between the read above and this write.
+      const n = await trx(OUTBOX)
+        .where({ id: num(existing.id), active_key: job.entityKey })
         .update({
           payload: JSON.stringify(payload),
+          source_seq: Math.max(existingSeq, job.id),
           erp_ref: job.erpRef,
           priority: Math.min(num(existing.priority), job.priority),
           updated_at: now,
           // A running job sends the state it read when it started: it must run once more.
-          ...(existing.status === "running" ? { rerun: true } : {}),
-        });
+          rerun: trx.raw("CASE WHEN status = 'running' THEN 1 ELSE rerun END"),
+        } as Record<string, unknown>);
+      // Finished meanwhile: this change is a job of its own.
+      if (!affected(n)) inserts.push(fresh(job));
     }
     for (let i = 0; i < inserts.length; i += 200) await trx(OUTBOX).insert(inserts.slice(i, i + 200));
   }

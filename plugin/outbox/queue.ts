@@ -7,7 +7,7 @@ import type { Knex } from "knex";
 import type { Clock } from "../clock";
 import { affected, isMysql, isUniqueViolation, num, retryOnLockConflict } from "../db/dialect";
 
-export type JobStatus = "pending" | "running" | "done" | "dead" | "superseded" | "ignored";
+export type JobStatus = "pending" | "running" | "done" | "dead" | "superseded" | "ignored" | "unmatched" | "discarded";
 
 export interface QueueJob {
   id: number;
@@ -199,7 +199,7 @@ export class JobQueue {
   }
 
   /** Parks a job as a dead letter, unless newer data arrived meanwhile (then it runs again). */
-  async kill(job: QueueJob, error: { message: string; code: string }, status: "dead" | "ignored" = "dead"): Promise<void> {
+  async kill(job: QueueJob, error: { message: string; code: string }, status: "dead" | "ignored" | "unmatched" = "dead"): Promise<void> {
     const now = this.clock.now();
     await retryOnLockConflict(() =>
       this.db(this.table)

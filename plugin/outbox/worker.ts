@@ -3,7 +3,7 @@
 // dead-lettered with a message an admin can act on. `runOnce()` lets tests drain the
 // queue deterministically; `start()` runs the same step in a loop.
 import type { Clock } from "../clock";
-import { AbortedError, AuthError, RateLimitError, ZenflowError, describeError } from "../errors";
+import { AbortedError, AuthError, ContentionError, RateLimitError, ZenflowError, describeError } from "../errors";
 import type { History, HistoryEntry, Outcome } from "../history";
 import type { PluginLogger } from "../host-api";
 import type { SharedBudget } from "../budget/shared-budget";
@@ -15,16 +15,18 @@ import type { JobQueue, QueueJob } from "./queue";
 export type JobResult =
   | { type: "done"; outcome: Outcome; message?: string; zenflowId?: string }
   | { type: "failed"; error: unknown }
-  | { type: "dead"; message: string; code: string; status?: "dead" | "ignored" };
+  | { type: "dead"; message: string; code: string; status?: "dead" | "ignored" | "unmatched" };
 
 export interface SyncHandler {
   kind: string;
+  /** How many jobs of this kind one step claims (bulk kinds claim whole requests' worth). */
+  claimLimit?: number;
   /** Handles a group of claimed jobs of this kind; returns a result for every job id. */
   run(jobs: QueueJob[]): Promise<Map<number, JobResult>>;
 }
 
 export interface WorkerMetrics {
-  jobSettled(kind: string, result: string): void;
+  jobSettled(queue: string, kind: string, result: string): void;
 }
 
 export interface WorkerOptions {
@@ -81,7 +83,10 @@ export class Worker {
       if (n) this.opts.log.warn({ queue: this.opts.name, jobs: n }, "reclaimed jobs whose worker stopped");
     }
     if (this.opts.eventLog) while ((await this.opts.eventLog.route()) >= 500);
-    const jobs = await queue.claim(this.opts.claimLimit, [...this.handlers.keys()]);
+    // One claim per kind, in the order the handlers were given (most urgent first), so that
+    // bulk kinds are claimed in whole requests' worth and never crowd out orders.
+    const jobs: QueueJob[] = [];
+    for (const h of this.handlers.values()) jobs.push(...(await queue.claim(h.claimLimit ?? this.opts.claimLimit, [h.kind])));
     if (!jobs.length) return 0;
     this.lastActivityAt = clock.now();
     const tokens = new Set(jobs.map((j) => j.lockedBy));
@@ -133,24 +138,27 @@ export class Worker {
         done.push(job);
         if (r.zenflowId) zenflowIds.set(job.id, r.zenflowId);
         entries.push({ ...base, outcome: r.outcome, message: r.message ?? null, zenflowId: r.zenflowId ?? null });
-        this.opts.metrics?.jobSettled(job.kind, r.outcome);
+        this.opts.metrics?.jobSettled(this.opts.name, job.kind, r.outcome);
+        // The one line that ties a job and its ERP reference to the ZenFlow id it became.
+        log.debug({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, zenflowId: r.zenflowId, outcome: r.outcome }, "job done");
       } else if (r.type === "dead") {
         await queue.kill(job, { message: r.message, code: r.code }, r.status ?? "dead");
-        entries.push({ ...base, outcome: r.status === "ignored" ? "ignored" : "dead", message: r.message });
-        this.opts.metrics?.jobSettled(job.kind, r.status ?? "dead");
-        if (r.status !== "ignored")
+        const status = r.status ?? "dead";
+        entries.push({ ...base, outcome: status, message: r.message });
+        this.opts.metrics?.jobSettled(this.opts.name, job.kind, status);
+        if (status === "dead")
           log.warn({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, reason: r.message }, "job parked as dead letter");
       } else {
         const decision = await this.decideRetry(job, r.error);
         if (decision.type === "dead") {
           await queue.kill(job, { message: decision.message, code: decision.code });
           entries.push({ ...base, outcome: "dead", message: decision.message });
-          this.opts.metrics?.jobSettled(job.kind, "dead");
+          this.opts.metrics?.jobSettled(this.opts.name, job.kind, "dead");
           log.warn({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, reason: decision.message }, "job parked as dead letter");
         } else {
           await queue.retry(job, decision.at, { message: decision.message, code: decision.code }, decision.countAttempt);
           entries.push({ ...base, outcome: "retry", message: decision.message });
-          this.opts.metrics?.jobSettled(job.kind, "retry");
+          this.opts.metrics?.jobSettled(this.opts.name, job.kind, "retry");
           this.lastError = decision.message;
           log.info(
             {
@@ -182,6 +190,8 @@ export class Worker {
     const now = clock.now();
     const message = describeError(error);
     if (error instanceof AbortedError) return { type: "retry", at: now, message, code: error.code, countAttempt: false };
+    if (error instanceof ContentionError)
+      return { type: "retry", at: now + 50 + Math.floor(Math.random() * 200), message, code: error.code, countAttempt: false };
     if (error instanceof RateLimitError) {
       return {
         type: "retry",

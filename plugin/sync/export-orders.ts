@@ -13,6 +13,7 @@ import type { ErpOrder } from "../host-api";
 import type { Binder, Binding } from "../id-map/binder";
 import { isUniqueViolation } from "../db/dialect";
 import { type MappedOrder, headerPatch, orderLabel, toZenflowOrder } from "../mapping/to-zenflow-order";
+import type { EventLog } from "../outbox/event-log";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import type { ZenflowClient } from "../zenflow/client";
@@ -62,6 +63,8 @@ export interface OrderExporterDeps {
   erp: ErpPort;
   config: () => ZenflowConfig;
   clock: Clock;
+  /** For follow-up jobs (an order ZenFlow already had gets our header with a PUT). */
+  log: EventLog;
 }
 
 interface CreateItem {
@@ -94,6 +97,13 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         else parsed.push({ job, payload: p.data, order });
       }),
     );
+    // One request failing settles its own job only: the others' answers are kept (ZenFlow
+    // accepted them; sending them again would spend budget and an attempt for nothing).
+    const settle = (job: QueueJob, work: Promise<JobResult>) =>
+      work.then(
+        (r) => void results.set(job.id, r),
+        (error: unknown) => void results.set(job.id, { type: "failed", error }),
+      );
     const bindings = await binder.toExternalMany(
       "order",
       parsed.map((p) => p.order.id),
@@ -105,7 +115,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
       const binding = bindings.get(order.id) ?? null;
       const cancelled = !!payload.cancel || order.status === erpCancelledStatus(config);
       if (cancelled) {
-        singles.push(cancelOrder(order, binding, payload.cancel?.reason).then((r) => void results.set(job.id, r)));
+        singles.push(settle(job, cancelOrder(order, binding, payload.cancel?.reason)));
         continue;
       }
       let mapped: MappedOrder;
@@ -116,7 +126,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         continue;
       }
       if (binding?.zenflowId) {
-        singles.push(updateOrder(order, binding, mapped).then((r) => void results.set(job.id, r)));
+        singles.push(settle(job, updateOrder(order, binding, mapped)));
       } else if (config.eligibleStatuses.includes(String(order.status))) {
         creates.push({ job, order, mapped });
       } else {
@@ -136,7 +146,13 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
       const size = config.orderBatchSize;
       const chunks: CreateItem[][] = [];
       for (let i = 0; i < creates.length; i += size) chunks.push(creates.slice(i, i + size));
-      singles.push(...chunks.map((chunk) => sendCreates(chunk, results)));
+      singles.push(
+        ...chunks.map((chunk) =>
+          sendCreates(chunk, results).catch((error: unknown) => {
+            for (const item of chunk) if (!results.has(item.job.id)) results.set(item.job.id, { type: "failed", error });
+          }),
+        ),
+      );
     }
     await Promise.all(singles);
     return results;
@@ -172,12 +188,17 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
 
   async function bindCreated(items: CreateItem[], res: CreateOrdersResult, results: Map<number, JobResult>): Promise<void> {
     const byTenant = new Map<string, string>();
+    const existing = new Set<string>();
     res.orders.forEach((o, i) => {
       const id = o.id ?? o.order_id;
       // The per-order shape is undocumented: match by order_tenant_id, else by position.
       const tenant = o.order_tenant_id ?? (res.orders.length === items.length ? items[i]?.mapped.payload.order_tenant_id : undefined);
       if (id && tenant) byTenant.set(tenant, id);
+      // "existing": ZenFlow already had this order — with the header it had then, not ours.
+      // Without a per-order status, any existing_count makes every order of the batch suspect.
+      if (tenant && (o.status === "existing" || (o.status === undefined && (res.existing_count ?? 0) > 0))) existing.add(tenant);
     });
+    const followUps: CreateItem[] = [];
     const rejected = new Map<string, string>();
     for (const e of res.errors ?? []) if (e.order_tenant_id) rejected.set(e.order_tenant_id, e.error ?? e.message ?? "rejected");
 
@@ -200,19 +221,25 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         });
         continue;
       }
+      const known = existing.has(tenant);
       try {
         await binder.bind("order", {
           erpId: item.order.id,
           zenflowId,
           erpRef: tenant,
-          payloadHash: item.mapped.headerHash,
-          auxHash: item.mapped.linesHash,
+          // For an order ZenFlow already had we do not know its header: no hash, so the
+          // follow-up job sends ours with PUT /orders/:id.
+          payloadHash: known ? null : item.mapped.headerHash,
+          auxHash: known ? null : item.mapped.linesHash,
         });
+        if (known) followUps.push(item);
         results.set(item.job.id, {
           type: "done",
           outcome: "sent",
           zenflowId,
-          message: `${orderLabel(item.order)} is ZenFlow order ${zenflowId}`,
+          message: known
+            ? `${orderLabel(item.order)} already existed as ZenFlow order ${zenflowId}; its ship-by date, customer and address are brought up to date next`
+            : `${orderLabel(item.order)} is ZenFlow order ${zenflowId}`,
         });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -224,6 +251,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         });
       }
     }
+    if (followUps.length) await deps.log.appendMany(followUps.map((f) => orderJob(f.order)));
   }
 
   async function updateOrder(order: ErpOrder, binding: Binding, mapped: MappedOrder): Promise<JobResult> {

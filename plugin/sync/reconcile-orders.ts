@@ -1,7 +1,9 @@
 // Reconciliation: ERP events are lost if a process dies between the ERP's commit and the
 // handler. This pass walks ERP orders changed since its last run and queues every eligible
-// order that never reached ZenFlow, and every cancelled order ZenFlow was not told about.
+// order that never reached ZenFlow, every order whose ship-by date, customer or address
+// differ from what ZenFlow last accepted, and every cancelled order ZenFlow was not told about.
 // It reads only the ERP and our tables: it spends no ZenFlow budget itself.
+import type { Knex } from "knex";
 import type { Clock } from "../clock";
 import { iso } from "../clock";
 import { type ZenflowConfig, erpCancelledStatus } from "../config";
@@ -9,6 +11,8 @@ import type { ErpPort } from "../erp-port";
 import type { Binder } from "../id-map/binder";
 import type { EventLog } from "../outbox/event-log";
 import type { StateStore } from "../state";
+import type { ErpOrder } from "../host-api";
+import { toZenflowOrder } from "../mapping/to-zenflow-order";
 import { orderJob } from "./export-orders";
 
 /** Re-read a little before the last high-water mark: a slow ERP transaction may commit an older updatedAt late. */
@@ -16,6 +20,7 @@ const OVERLAP_MS = 5 * 60_000;
 const CURSOR_KEY = "reconcile:orders:since";
 
 export interface ReconcileDeps {
+  db: Knex;
   erp: ErpPort;
   binder: Binder;
   log: EventLog;
@@ -48,11 +53,23 @@ export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal)
       "order",
       page.items.map((o) => o.id),
     );
+    // Orders with a job already waiting or running are on their way: leave them to it.
+    const liveRows: { active_key: string }[] = await deps
+      .db("zenflow_outbox")
+      .whereIn(
+        "active_key",
+        page.items.map((o) => `order:${o.id}`),
+      )
+      .select("active_key");
+    const live = new Set(liveRows.map((r) => r.active_key));
     for (const order of page.items) {
       if (typeof order.updatedAt === "string" && Date.parse(order.updatedAt) > Date.parse(highWater)) highWater = order.updatedAt;
       const b = bindings.get(order.id);
-      const missing = order.status === cancelled ? !!b && b.remoteState !== "Cancelled" && b.remoteState !== "Completed" : !b?.zenflowId;
-      if (!missing) continue;
+      const missing =
+        order.status === cancelled
+          ? !!b && b.remoteState !== "Cancelled" && b.remoteState !== "Completed"
+          : !b?.zenflowId || headerDiffers(order, b.payloadHash);
+      if (!missing || live.has(`order:${order.id}`)) continue;
       // Routed like any ERP event: it merges with a live job if there is one.
       await log.append(order.status === cancelled ? orderJob(order, {}) : orderJob(order));
       queued++;
@@ -63,4 +80,13 @@ export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal)
   if (!signal?.aborted) await state.set(CURSOR_KEY, iso(Math.max(next, Date.parse(since))));
   if (queued) deps.onQueued?.();
   return { scanned, queued, since };
+}
+
+/** An edit that never reached ZenFlow: the header hash differs from the one ZenFlow accepted. */
+function headerDiffers(order: ErpOrder, acceptedHash: string | null): boolean {
+  try {
+    return toZenflowOrder(order).headerHash !== acceptedHash;
+  } catch {
+    return false; // a bad order is a dead letter already; re-queueing it would change nothing
+  }
 }

@@ -8,7 +8,7 @@ import type { RequestLimiter } from "../budget/limiter";
 import type { SharedBudget } from "../budget/shared-budget";
 import type { PluginLogger } from "../host-api";
 import type { HttpSend, ZenflowRequest, ZenflowResponse } from "./http";
-import type { PriorityValue, Transport } from "./client";
+import { Priority, type PriorityValue, type Transport } from "./client";
 
 export interface TransportDeps {
   http: HttpSend;
@@ -20,25 +20,42 @@ export interface TransportDeps {
 
 export function createTransport(deps: TransportDeps): Transport {
   const { http, limiter, budget, clock, log } = deps;
+  // The shared pause is checked when a token is taken; a request that got its token just
+  // before another request of this process was told 429 must not leave afterwards.
+  let localPauseUntil = 0;
   return function send<T>(req: ZenflowRequest<T>, priority: PriorityValue): Promise<ZenflowResponse<T>> {
-    return limiter.schedule(priority, async () => {
-      try {
-        const res = await http(req);
-        await budget.recordSuccess();
-        if (res.rateLimit && res.rateLimit.remaining <= res.rateLimit.limit / 2) await budget.observe(res.rateLimit);
-        return res;
-      } catch (err) {
-        if (err instanceof RateLimitError) {
-          const until = clock.now() + err.retryAfterMs;
-          err.retryAt = until;
-          await budget.pause(until, "ZenFlow asked to slow down (HTTP 429)");
-          log.warn({ endpoint: req.endpoint, retryAfterMs: err.retryAfterMs }, "ZenFlow rate limit hit; all processes pause");
-        } else if (err instanceof AuthError && err.blocksEverything) {
-          await budget.recordAuthFailure(err.message);
-          log.error({ endpoint: req.endpoint, zenflowCode: err.zenflowCode }, "ZenFlow refused the API key; sending paused");
+    // Bulk catalog work and checks leave a fifth of every window to orders, cancels and stock.
+    const reserve = priority >= Priority.product ? 0.2 : 0;
+    return limiter.schedule(
+      priority,
+      async () => {
+        try {
+          const now = clock.now();
+          if (now < localPauseUntil) {
+            const err = new RateLimitError(`not sent: ZenFlow asked to slow down (${req.endpoint})`, localPauseUntil - now);
+            err.retryAt = localPauseUntil;
+            throw err;
+          }
+          const res = await http(req);
+          await budget.recordSuccess();
+          if (res.rateLimit && res.rateLimit.remaining <= res.rateLimit.limit / 2) await budget.observe(res.rateLimit);
+          return res;
+        } catch (err) {
+          if (err instanceof RateLimitError) {
+            if (err.retryAt !== undefined) throw err; // our own local refusal above
+            const until = clock.now() + err.retryAfterMs;
+            err.retryAt = until;
+            localPauseUntil = Math.max(localPauseUntil, until);
+            await budget.pause(until, "ZenFlow asked to slow down (HTTP 429)");
+            log.warn({ endpoint: req.endpoint, retryAfterMs: err.retryAfterMs }, "ZenFlow rate limit hit; all processes pause");
+          } else if (err instanceof AuthError && err.blocksEverything) {
+            await budget.recordAuthFailure(err.message);
+            log.error({ endpoint: req.endpoint, zenflowCode: err.zenflowCode }, "ZenFlow refused the API key; sending paused");
+          }
+          throw err;
         }
-        throw err;
-      }
-    });
+      },
+      reserve,
+    );
   };
 }

@@ -1,5 +1,5 @@
 // Test data builders.
-import type { NewOrderInput } from "../../dev/host";
+import type { NewOrderInput, NewProductInput } from "../../dev/host";
 
 export function newOrder(i: number, over: Partial<NewOrderInput> = {}): NewOrderInput {
   return {
@@ -15,4 +15,17 @@ export function newOrder(i: number, over: Partial<NewOrderInput> = {}): NewOrder
     currency: "ARS",
     ...over,
   } as NewOrderInput;
+}
+
+export function newProduct(i: number, over: Partial<NewProductInput> = {}): NewProductInput {
+  return {
+    sku: `P-${String(i).padStart(6, "0")}`,
+    barcode: `779${String(i).padStart(10, "0")}`,
+    name: `Product ${i}`,
+    category: "Mugs",
+    price: "12.50",
+    weightKg: 0.4,
+    active: true,
+    ...over,
+  } as NewProductInput;
 }

@@ -45,6 +45,8 @@ export const TEST_TUNING: PluginOptions = {
   schedulerTickMs: 100000,
   boundaryGuardMs: 0,
   backoff: { baseMs: 20, capMs: 200 },
+  // Tests drain queues step by step: nothing may wait for a debounce unless a test asks.
+  debounceMs: {},
 };
 
 export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Promise<Stack> {
@@ -112,7 +114,13 @@ export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Pro
     },
   };
   const n = opts.processes ?? 1;
-  for (let i = 0; i < n; i++) await stack.addProcess();
+  try {
+    for (let i = 0; i < n; i++) await stack.addProcess();
+  } catch (err) {
+    // A stack that failed to start must not keep the test process alive.
+    await stack.close().catch(() => undefined);
+    throw err;
+  }
   return stack;
 }
 

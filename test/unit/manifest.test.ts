@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { configJsonSchema, parseConfig, DEFAULT_STATUS_MAP } from "../../plugin/config";
-import { buildManifest } from "../../plugin/manifest";
+import { ACTIONS, buildManifest } from "../../plugin/manifest";
+import { actions } from "../../plugin/actions";
 
 const root = join(__dirname, "..", "..");
 
@@ -50,5 +51,11 @@ describe("parseConfig", () => {
     assert.match(reason, /ZenFlow requests per minute/);
     assert.match(reason, /ZenFlow API address/);
     assert.doesNotMatch(reason, /secretvalue/);
+  });
+});
+
+describe("manifest actions", () => {
+  it("every manifest action has an implementation, and every implementation is listed", async () => {
+    assert.deepEqual(ACTIONS.map((a) => a.id).sort(), Object.keys(actions).sort());
   });
 });

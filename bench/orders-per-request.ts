@@ -1,0 +1,88 @@
+// Issue #6 benchmark (orders from issue #2): how many orders share one create request when
+// the ERP bursts. N orders are created as fast as the ERP can, spread over 1 or 3 processes
+// whose workers run as in production (batch wait 25 ms, 50 per request); the minimum is
+// ceil(N / 50). Twice: with a budget that never limits, and with a tight one (10/min on a
+// 60× clock), where the backlog that builds up fills every request.
+import { performance } from "node:perf_hooks";
+import { newOrder } from "../test/support/builders";
+import { testDbKinds, type TestDbKind } from "../test/support/db";
+import { scaledClock } from "../test/support/fast-clock";
+import { startStack } from "../test/support/stack";
+import { printTable, writeResult } from "./support";
+
+const N = Number(process.env.BENCH_BURST_ORDERS ?? 1000);
+const BATCH = 50;
+
+async function run(kind: TestDbKind, processes: number, tight: boolean) {
+  const clock = tight ? scaledClock(60) : undefined;
+  const perMinute = tight ? 10 : 100_000;
+  const stack = await startStack(kind, {
+    processes,
+    sandbox: { ...(clock ? { now: clock.now } : {}), limits: { perMinute, perHour: 10_000_000, perDay: 10_000_000 } },
+    plugin: { ...(clock ? { clock, boundaryGuardMs: 3000, leaseMs: 3_600_000 } : {}), pollMs: 1000, autoStart: false },
+    config: {
+      orderBatchSize: BATCH,
+      batchWindowMs: 25,
+      rateLimitPerMinute: perMinute,
+      rateLimitPerHour: 1_000_000,
+      rateLimitPerDay: 10_000_000,
+    },
+  });
+  try {
+    for (const p of stack.procs) p.plugin.runtime()!.engine!.worker.start();
+    const t0 = performance.now();
+    // The burst: every process creates its share at once, as concurrent ERP requests would.
+    await Promise.all(
+      stack.procs.map(async (p, k) => {
+        for (let i = k; i < N; i += processes) await p.host.erp.createOrder(newOrder(700_000 + i));
+      }),
+    );
+    const createdMs = performance.now() - t0;
+    while (stack.sandbox.orders().length < N) await new Promise((r) => setTimeout(r, 10));
+    const wallMs = performance.now() - t0;
+    const creates = stack.sandbox
+      .requests()
+      .filter((r) => r.method === "POST" && r.path.endsWith("/orders") && r.status !== null && r.status < 300);
+    const sizes = creates.map((r) => (r.body as { orders: unknown[] }).orders.length);
+    return {
+      kind,
+      processes,
+      budget: tight ? `${perMinute}/min (clock ×60)` : "not limiting",
+      orders: N,
+      requests: creates.length,
+      minimum: Math.ceil(N / BATCH),
+      ordersPerRequest: N / creates.length,
+      largest: Math.max(...sizes),
+      createdMs,
+      wallMs,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+async function main() {
+  const results = [];
+  for (const kind of testDbKinds()) for (const tight of [false, true]) for (const n of [1, 3]) results.push(await run(kind, n, tight));
+  printTable(
+    `orders per create request under a burst of ${N} orders (at most ${BATCH} per request)`,
+    results.map((r) => ({
+      db: r.kind,
+      processes: r.processes,
+      budget: r.budget,
+      requests: r.requests,
+      minimum: r.minimum,
+      "orders/request": r.ordersPerRequest,
+      "requests / minimum": r.requests / r.minimum,
+      "largest batch": r.largest,
+      "burst (ms)": Math.round(r.createdMs),
+      "all in ZenFlow (ms)": r.budget === "not limiting" ? Math.round(r.wallMs) : "-",
+    })),
+  );
+  console.log(`\nwritten ${writeResult("orders-per-request", { results })}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

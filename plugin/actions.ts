@@ -1,0 +1,86 @@
+// The buttons on the config screen (manifest `actions`): each returns { ok, message } in
+// words an admin understands. The same functions serve the dashboard and the CLI.
+import { AUTH_ERROR_CODES, AuthError, NetworkError, TimeoutError, describeError } from "./errors";
+import type { ActionResult } from "./host-api";
+import { retryAllDeadLetters } from "./outbox/admin-ops";
+import { requestRun } from "./requests";
+import type { PluginView } from "./view";
+import { Priority } from "./zenflow/client";
+
+export type Action = (view: PluginView, input?: unknown) => Promise<ActionResult>;
+
+export const actions: Record<string, Action> = {
+  "test-connection": testConnection,
+  "retry-dead-letters": retryDeadLetters,
+  "import-catalog": (view) => startRun(view, "import-catalog"),
+  "sync-stock": (view) => startRun(view, "sync-stock"),
+};
+
+/** Every dead letter back to the queue; the running worker sends them. */
+async function retryDeadLetters(view: PluginView): Promise<ActionResult> {
+  const { db, clock, history } = view.shared;
+  const s = await retryAllDeadLetters({ db, clock, history });
+  view.engine?.notify();
+  view.engine?.notifyInbox();
+  const n = s.retried + s.superseded;
+  if (!n) return { ok: true, message: "There are no dead letters to retry.", details: { retried: 0, superseded: 0 } };
+  const newer = s.superseded ? ` (${s.superseded} of them already had a newer change waiting, which is sent instead)` : "";
+  const how = view.engine ? "They are being sent now." : "They will be sent once the plugin is configured.";
+  return {
+    ok: true,
+    message: `Retrying ${n} dead letter${n === 1 ? "" : "s"}${newer}. ${how}`,
+    details: { retried: s.retried, superseded: s.superseded },
+  };
+}
+
+async function testConnection(view: PluginView): Promise<ActionResult> {
+  const engine = view.engine;
+  if (!engine) return { ok: false, message: view.configProblem ?? "The plugin is not configured." };
+  try {
+    // The admin asked explicitly: lift an auth pause for this probe (a still-bad key
+    // pauses again at once). Rate-limit pauses stay in force.
+    await engine.budget.clearAuthPause();
+    // The cheapest call that proves the key: one order, at the highest priority.
+    await engine.client.orders.list({ page: 1, limit: 1 }, Priority.order);
+    const released = await view.shared.outbox.release(AUTH_ERROR_CODES);
+    engine.notify();
+    const waiting = released ? ` ${released} waiting change${released === 1 ? " is" : "s are"} being sent now.` : "";
+    return { ok: true, message: `Connected to ZenFlow at ${engine.config.baseUrl}; the API key is valid and can read orders.${waiting}` };
+  } catch (err) {
+    if (err instanceof AuthError) {
+      const what: Record<string, string> = {
+        missing_api_key: "ZenFlow did not receive an API key.",
+        invalid_api_key: "ZenFlow does not recognise this API key. Copy it again from ZenFlow (Settings > API Keys).",
+        expired_api_key: "This API key has expired. Create a new key in ZenFlow and enter it here.",
+        revoked_api_key: "This API key was revoked in ZenFlow. Create a new key and enter it here.",
+        insufficient_scope: `The API key is valid but lacks the scope ${err.scope ?? "read:orders"}. Edit the key's scopes in ZenFlow.`,
+        ip_not_allowed: "ZenFlow refuses requests from this server's IP address. Add it to the key's IP allow-list in ZenFlow.",
+      };
+      return { ok: false, message: what[err.zenflowCode] ?? err.message, details: { code: err.zenflowCode } };
+    }
+    if (err instanceof NetworkError || err instanceof TimeoutError) {
+      return {
+        ok: false,
+        message: `Cannot reach ZenFlow at ${engine.config.baseUrl}: ${describeError(err)}. Check the address and this server's internet access.`,
+        details: { code: err.code },
+      };
+    }
+    return { ok: false, message: `ZenFlow answered unexpectedly: ${describeError(err)}` };
+  }
+}
+
+/**
+ * Records the request (so it survives restarts and any process may run it) and starts it in
+ * this process at once if no other process is already on it. Progress is on the dashboard.
+ */
+async function startRun(view: PluginView, name: "import-catalog" | "sync-stock"): Promise<ActionResult> {
+  const engine = view.engine;
+  if (!engine) return { ok: false, message: view.configProblem ?? "The plugin is not configured." };
+  if (name === "sync-stock" && engine.config.stockSource === "none") {
+    return { ok: false, message: "Stock is not synchronised: set 'Who owns stock levels' to erp or zenflow first." };
+  }
+  await requestRun(view.shared.state, name, "admin", view.shared.clock.now());
+  void engine.scheduler.runTask(name, false).catch(() => undefined);
+  const what = name === "import-catalog" ? "Catalog import" : "Full stock sync";
+  return { ok: true, message: `${what} started. Orders keep priority while it runs; follow its progress on the ZenFlow dashboard.` };
+}

@@ -1,0 +1,174 @@
+// The command line's subcommands. Each returns its exit code and writes results to `out`
+// (stdout: what scripts read) and progress and advice to `err` (stderr: for people).
+import type { Knex } from "knex";
+import { plural, utc } from "../admin/format";
+import { RUN_LABELS } from "../admin/queries";
+import type { Clock } from "../clock";
+import { History } from "../history";
+import {
+  type AdminOpsDeps,
+  type DeadLetterRef,
+  formatDeadLetterRef,
+  replayWebhook,
+  retryAllDeadLetters,
+  retryDeadLetter,
+} from "../outbox/admin-ops";
+import { type Progress, type RunName, pendingRequest, readProgress, requestRun } from "../requests";
+import type { StateStore } from "../state";
+import { ProgressPrinter, type TextSink } from "./progress-bar";
+import { formatStatus, readStatus } from "./status";
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, database: 3 } as const;
+
+export interface CliContext {
+  db: Knex;
+  state: StateStore;
+  clock: Clock;
+  json: boolean;
+  out: (text: string) => void;
+  err: TextSink;
+  /** Who asked, for the request record and the history ("command line (user@host)"). */
+  actor: string;
+}
+
+export class CliUsageError extends Error {}
+
+function ops(c: CliContext): AdminOpsDeps {
+  return { db: c.db, clock: c.clock, history: new History(c.db, c.clock) };
+}
+
+function printJson(c: CliContext, value: unknown): void {
+  c.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export async function statusCommand(c: CliContext): Promise<number> {
+  const s = await readStatus(c.db, c.state, c.clock);
+  if (c.json) printJson(c, s);
+  else c.out(`${formatStatus(s, c.clock.now())}\n`);
+  // Scripts and monitors: anything but "ok" needs a person.
+  return s.status === "ok" ? EXIT.ok : EXIT.failure;
+}
+
+export async function retryDeadCommand(c: CliContext, which: DeadLetterRef[] | "all"): Promise<number> {
+  if (which === "all") {
+    const s = await retryAllDeadLetters(ops(c));
+    if (c.json) printJson(c, { retried: s.retried, superseded: s.superseded, items: s.items });
+    else if (!s.retried && !s.superseded) c.out("There are no dead letters to retry.\n");
+    else {
+      const newer = s.superseded ? ` (${s.superseded} already had a newer change waiting, which is sent instead)` : "";
+      c.out(`Retrying ${plural(s.retried + s.superseded, "dead letter")}${newer}. A running ERP process sends them within seconds.\n`);
+    }
+    return EXIT.ok;
+  }
+  const refs = which;
+  const items = [];
+  for (const ref of refs) {
+    const r = await retryDeadLetter(ops(c), ref);
+    items.push({ job: formatDeadLetterRef(ref), erpRef: r.erpRef, outcome: r.outcome });
+  }
+  if (c.json) printJson(c, { items });
+  else
+    for (const i of items) {
+      const what = i.erpRef ? `${i.job} (${i.erpRef})` : i.job;
+      c.out(
+        i.outcome === "retried"
+          ? `${what}: retrying now\n`
+          : i.outcome === "superseded"
+            ? `${what}: a newer change for it was already waiting; that one is sent instead\n`
+            : `${what}: not a dead letter (unknown, already retried or discarded); nothing changed\n`,
+      );
+    }
+  return items.every((i) => i.outcome !== "not_dead") ? EXIT.ok : EXIT.failure;
+}
+
+export async function replayWebhookCommand(c: CliContext, eventId: string): Promise<number> {
+  const outcome = await replayWebhook(ops(c), eventId);
+  if (c.json) printJson(c, { eventId, outcome });
+  else
+    c.out(
+      outcome === "replayed"
+        ? `Webhook ${eventId} will be processed again by a running ERP process.\n`
+        : outcome === "already_waiting"
+          ? `Webhook ${eventId} is already waiting to be processed; nothing changed.\n`
+          : `No webhook with event id ${eventId} was received (or it was purged after the retention period).\n`,
+    );
+  return outcome === "not_found" ? EXIT.failure : EXIT.ok;
+}
+
+export interface FollowOptions {
+  wait: boolean;
+  timeoutMs: number | null;
+  pollMs: number;
+}
+
+/** Asks the running plugin for a catalog import or stock sync, then shows its progress until it ends. */
+export async function runCommand(c: CliContext, name: RunName, o: FollowOptions): Promise<number> {
+  const label = RUN_LABELS[name] ?? name;
+  const printer = new ProgressPrinter(c.err);
+  const now = c.clock.now();
+  const [pending, current] = await Promise.all([pendingRequest(c.state, name), readProgress(c.state, name)]);
+  let since: number;
+  // A run survives the CLI and ERP restarts, and resumes only under the request that started
+  // it: a request already there (waiting or in progress) is followed, never replaced.
+  const running = current && current.status === "running" && now - current.updatedAt < 5 * 60_000;
+  if (pending || running) {
+    since = pending ? pending.requestedAt : current!.startedAt;
+    const what = running
+      ? `${label} is already running (started ${utc(current!.startedAt, now)})`
+      : `${label} was already requested (${utc(pending!.requestedAt, now)}, by ${pending!.by})`;
+    if (!o.wait) {
+      if (c.json) printJson(c, { run: name, requested: false, alreadyRequested: !!pending, alreadyRunning: !!running, progress: current });
+      else c.out(`${what}.\n`);
+      return EXIT.ok;
+    }
+    printer.note(`${what}; following it.`);
+  } else {
+    await requestRun(c.state, name, c.actor, now);
+    since = now;
+    if (!o.wait) {
+      if (c.json) printJson(c, { run: name, requested: true, requestedAt: new Date(now).toISOString() });
+      else
+        c.out(
+          `${label} requested; a running ERP process with the plugin starts it within seconds. Watch it with \`zenflow-erp ${name}\`.\n`,
+        );
+      return EXIT.ok;
+    }
+    printer.note(`${label} requested; waiting for an ERP process to start it. Ctrl-C stops watching, not the ${label.toLowerCase()}.`);
+  }
+  let warned = false;
+  for (;;) {
+    const p = await readProgress(c.state, name);
+    if (p && p.updatedAt >= since) {
+      printer.show(label, p);
+      if (p.status === "done" || p.status === "failed") {
+        printer.end();
+        return finish(c, name, label, p);
+      }
+    } else if (!warned && c.clock.now() - since > 30_000) {
+      warned = true;
+      printer.note("No ERP process has started it yet: is the ERP running with the ZenFlow plugin enabled and configured? Still waiting.");
+    }
+    if (o.timeoutMs !== null && c.clock.now() - since > o.timeoutMs) {
+      printer.note(
+        `Stopped watching after ${Math.round(o.timeoutMs / 1000)} s; the ${label.toLowerCase()} goes on. Check it with \`zenflow-erp status\`.`,
+      );
+      if (c.json) printJson(c, { run: name, status: p && p.updatedAt >= since ? p.status : "requested", progress: p });
+      return EXIT.failure;
+    }
+    await c.clock.sleep(o.pollMs);
+  }
+}
+
+function finish(c: CliContext, name: RunName, label: string, p: Progress): number {
+  if (c.json)
+    printJson(c, { run: name, ...p, startedAt: new Date(p.startedAt).toISOString(), updatedAt: new Date(p.updatedAt).toISOString() });
+  else {
+    const amount = p.total ? `${p.done} of ${p.total}` : `${p.done}`;
+    c.out(
+      p.status === "done"
+        ? `${label} finished: ${amount} done, ${plural(p.errors, "error")}.${p.message ? ` ${p.message}` : ""}\n`
+        : `${label} failed after ${amount}: ${p.message ?? "no reason recorded"}. Running it again resumes where it stopped.\n`,
+    );
+  }
+  return p.status === "done" ? EXIT.ok : EXIT.failure;
+}

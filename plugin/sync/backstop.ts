@@ -1,0 +1,90 @@
+// Backstop for lost webhooks: asks ZenFlow for the state of orders that were sent a while
+// ago and are still open, a few per run (5 % of the hourly budget at most) at the lowest
+// priority, least recently checked first. A changed state goes through the inbox exactly
+// like a webhook, so ordering and dedupe rules are the same.
+import type { Knex } from "knex";
+import type { Clock } from "../clock";
+import type { ZenflowConfig } from "../config";
+import { iso } from "../clock";
+import { isUniqueViolation } from "../db/dialect";
+import type { ErpPort } from "../erp-port";
+import { NotFoundError } from "../errors";
+import type { JobQueue } from "../outbox/queue";
+import { Priority, type ZenflowClient } from "../zenflow/client";
+import { stateOf } from "./apply-order-state";
+
+export interface BackstopDeps {
+  db: Knex;
+  client: ZenflowClient;
+  erp: ErpPort;
+  inbox: JobQueue;
+  clock: Clock;
+  config: () => ZenflowConfig;
+  onQueued?: () => void;
+}
+
+export async function backstop(deps: BackstopDeps, signal?: AbortSignal): Promise<{ checked: number; changed: number }> {
+  const { db, client, erp, inbox, clock } = deps;
+  const config = deps.config();
+  const now = clock.now();
+  const limit = Math.max(1, Math.min(100, Math.floor(config.rateLimitPerHour * 0.05)));
+  const rows = await db("zenflow_id_map")
+    .where({ entity_type: "order" })
+    .whereNotNull("zenflow_id")
+    .andWhere((q) => q.whereNull("remote_state").orWhereNotIn("remote_state", ["Completed", "Cancelled"]))
+    .andWhere("synced_at", "<", now - config.backstopMinAgeMinutes * 60_000)
+    .orderByRaw("COALESCE(checked_at, 0) ASC")
+    .limit(limit);
+  const finalStatuses = new Set([config.statusMap.Completed, config.statusMap.Cancelled]);
+  let checked = 0;
+  let changed = 0;
+  for (const row of rows) {
+    if (signal?.aborted) break;
+    await db("zenflow_id_map").where({ id: row.id }).update({ checked_at: now });
+    const order = await erp.getOrder(String(row.erp_id));
+    if (!order || finalStatuses.has(order.status)) continue;
+    let status;
+    try {
+      status = (await client.orders.status(String(row.zenflow_id), Priority.backstop)).data;
+    } catch (err) {
+      if (err instanceof NotFoundError) continue;
+      throw err;
+    }
+    checked++;
+    const state = stateOf("order/updated", status as unknown as Record<string, unknown>);
+    if (!state || state === row.remote_state) continue;
+    const event = state === "Completed" ? "order/completed" : state === "Cancelled" ? "order/cancelled" : "order/updated";
+    const at = status.updated_at ?? iso(now);
+    const data = {
+      order_id: row.zenflow_id,
+      order_tenant_id: status.external_id ?? row.erp_ref,
+      state_id: status.state_id,
+      state_name: state,
+      updated_at: at,
+      source: "backstop",
+    };
+    const eventId = `backstop:${row.zenflow_id}:${status.state_id}:${at}`.slice(0, 128);
+    try {
+      await inbox.insertUnique({
+        event_id: eventId,
+        event,
+        kind: "order",
+        entity_key: `order:${String(data.order_tenant_id)}`.slice(0, 191),
+        zenflow_created_at: Date.parse(at) || now,
+        payload: JSON.stringify({ id: eventId, event, created_at: at, data }),
+        status: "pending",
+        priority: 40,
+        attempts: 0,
+        rerun: false,
+        run_at: now,
+        created_at: now,
+        updated_at: now,
+      });
+      changed++;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+  }
+  if (changed) deps.onQueued?.();
+  return { checked, changed };
+}

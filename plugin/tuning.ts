@@ -1,0 +1,31 @@
+// Timing knobs that are not admin settings (they are operations' business, and tests need
+// them shorter): leases, ticks, polls, debounce. Read from ZENFLOW_TUNING (JSON) by the
+// module the host loads; anything malformed is ignored with a warning, never a failure.
+import { z } from "zod";
+import type { EngineTuning } from "./engine";
+
+const tuningSchema = z
+  .object({
+    pollMs: z.number().int().min(10).max(60_000),
+    leaseMs: z.number().int().min(1000).max(3_600_000),
+    schedulerTickMs: z.number().int().min(50).max(600_000),
+    schedulerLeaseMs: z.number().int().min(500).max(3_600_000),
+    boundaryGuardMs: z.number().int().min(0).max(5000),
+    debounceMs: z.record(z.string(), z.number().int().min(0).max(60_000)),
+  })
+  .partial()
+  .strict();
+
+export function tuningFromEnv(raw: string | undefined): { tuning: Partial<EngineTuning>; warning: string | null } {
+  if (!raw) return { tuning: {}, warning: null };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { tuning: {}, warning: "ZENFLOW_TUNING is not valid JSON; using the default timings" };
+  }
+  const r = tuningSchema.safeParse(json);
+  if (!r.success)
+    return { tuning: {}, warning: `ZENFLOW_TUNING ignored: ${r.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` };
+  return { tuning: r.data as Partial<EngineTuning>, warning: null };
+}

@@ -1,0 +1,134 @@
+// The ZenFlow webhook subscription: one per installation, pointing at
+//   <ctx.http.publicUrl>/webhooks/<token>
+// where <token> is a random path segment (requests to any other path are 404). One process
+// at a time (scheduler lease) makes sure it exists for the events the config needs, stores
+// the secret ZenFlow returns (once) sealed under the API key, and keeps earlier secrets
+// valid for a grace period so that deliveries already queued at ZenFlow still verify.
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../clock";
+import type { ZenflowConfig } from "../config";
+import { keyIdOf } from "../key-id";
+import type { PluginLogger } from "../host-api";
+import type { StateStore } from "../state";
+import type { ZenflowClient } from "../zenflow/client";
+import { open, seal } from "./secret-box";
+
+const TOKEN_KEY = "webhook:token";
+const REGISTRATION_KEY = "webhook:registration";
+/** How long a replaced secret still verifies deliveries. */
+export const ROTATION_GRACE_MS = 7 * 24 * 3_600_000;
+
+export const ORDER_EVENTS = ["order/updated", "order/completed", "order/cancelled"];
+
+export interface Registration {
+  keyId: string;
+  url: string;
+  events: string[];
+  subscriptionId: string;
+  secret: string; // sealed
+  createdAt: number;
+  previous: { secret: string; until: number }[]; // sealed
+}
+
+export function desiredEvents(config: ZenflowConfig): string[] {
+  return [...ORDER_EVENTS, ...(config.stockSource === "zenflow" ? ["stock/updated"] : [])];
+}
+
+/** The path token, created once per installation. */
+export async function webhookToken(state: StateStore): Promise<string> {
+  const existing = await state.get<{ token: string }>(TOKEN_KEY);
+  if (existing?.token) return existing.token;
+  const token = randomBytes(24).toString("base64url");
+  await state.set(TOKEN_KEY, { token });
+  // Two processes may race here: whichever write landed last is the token.
+  return (await state.get<{ token: string }>(TOKEN_KEY))!.token;
+}
+
+export async function webhookUrl(state: StateStore, publicUrl: string): Promise<string> {
+  return `${publicUrl.replace(/\/+$/, "")}/webhooks/${await webhookToken(state)}`;
+}
+
+export async function readRegistration(state: StateStore): Promise<Registration | null> {
+  return state.get<Registration>(REGISTRATION_KEY);
+}
+
+/** Every secret that may sign a delivery now: the current one, unexpired earlier ones, and the admin's override. */
+export function validSecrets(reg: Registration | null, config: ZenflowConfig, now: number): string[] {
+  const out: string[] = [];
+  if (config.webhookSecret) out.push(config.webhookSecret);
+  if (reg && reg.keyId === keyIdOf(config.apiKey)) {
+    const current = open(config.apiKey, reg.secret);
+    if (current) out.push(current);
+    for (const p of reg.previous) {
+      if (p.until <= now) continue;
+      const s = open(config.apiKey, p.secret);
+      if (s) out.push(s);
+    }
+  }
+  return out;
+}
+
+export interface EnsureDeps {
+  client: ZenflowClient;
+  state: StateStore;
+  config: ZenflowConfig;
+  publicUrl: string;
+  clock: Clock;
+  log: PluginLogger;
+}
+
+export type EnsureOutcome = "kept" | "created" | "manual";
+
+/**
+ * Makes sure a subscription with our URL and events exists and that we hold its secret.
+ * ZenFlow documents no way to update or delete a subscription: when the events or the key
+ * change, a new one is created and the old one is reported for the admin to delete.
+ */
+export async function ensureSubscription(deps: EnsureDeps): Promise<EnsureOutcome> {
+  const { client, state, config, clock, log } = deps;
+  const url = await webhookUrl(state, deps.publicUrl);
+  const events = desiredEvents(config);
+  const keyId = keyIdOf(config.apiKey);
+  const reg = await readRegistration(state);
+  const haveSecret = !!reg && reg.keyId === keyId && !!open(config.apiKey, reg.secret);
+  const sameShape = !!reg && reg.url === url && events.every((e) => reg.events.includes(e));
+
+  if (haveSecret && sameShape) {
+    const remote = (await client.webhooks.list()).data;
+    const mine = remote.find((w) => w.id === reg!.subscriptionId);
+    if (mine && mine.active !== false) return "kept";
+    log.warn({ subscriptionId: reg!.subscriptionId }, "the ZenFlow webhook subscription is gone or inactive; creating a new one");
+  } else if (config.webhookSecret && !reg) {
+    // The admin created the subscription by hand and gave us its secret.
+    return "manual";
+  }
+
+  const created = (await client.webhooks.create({ name: "ERP sync (zenflow plugin)", url, events })).data;
+  if (!created.secret)
+    throw new Error(
+      "ZenFlow created the webhook subscription but returned no secret; create it in ZenFlow's dashboard and paste its secret into the plugin settings",
+    );
+  const now = clock.now();
+  // Earlier secrets keep verifying for a while: ZenFlow may still deliver under them.
+  const previous = (reg?.keyId === keyId ? [{ secret: reg.secret, until: now + ROTATION_GRACE_MS }, ...reg.previous] : [])
+    .filter((p) => p.until > now)
+    .slice(0, 5);
+  const next: Registration = {
+    keyId,
+    url,
+    events,
+    subscriptionId: created.id,
+    secret: seal(config.apiKey, created.secret),
+    createdAt: now,
+    previous,
+  };
+  await state.set(REGISTRATION_KEY, next);
+  log.info({ subscriptionId: created.id, events }, "ZenFlow webhook subscription created");
+  if (reg && reg.subscriptionId !== created.id) {
+    log.warn(
+      { old: reg.subscriptionId, new: created.id },
+      "an older ZenFlow webhook subscription may still exist (ZenFlow has no API to delete it): delete it in ZenFlow's dashboard",
+    );
+  }
+  return "created";
+}

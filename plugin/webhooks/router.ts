@@ -1,0 +1,142 @@
+// The public webhook endpoint on ctx.http.public (no host authentication: we authenticate).
+//
+//   POST /webhooks/<token>
+//
+// In this order: unknown path or token → 404; body over 1 MB → 413; missing or wrong
+// signature (checked on the raw bytes, constant-time, before parsing) → 401; no secret known
+// yet → 503 so ZenFlow retries; malformed JSON or envelope → 400; stored in zenflow_inbox
+// (event id unique) → 200, a duplicate → 200 without storing again; database unavailable →
+// 503. Nothing is processed inside the request: the inbox worker does that. Business
+// problems never turn into error statuses (ZenFlow could switch the hook off).
+import { timingSafeEqual } from "node:crypto";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { describeError } from "../errors";
+import type { PluginView, ViewFn } from "../view";
+import { entityOf, envelopeSchema, instant, kindOf, normalizeEvent } from "./envelope";
+import { readRegistration, validSecrets, webhookToken } from "./registration";
+import { InboxIngest } from "./ingest";
+import { verifySignature } from "./signature";
+
+const MAX_BODY = "1mb";
+/** How long a process trusts its cached token and secrets before reading them again. */
+const CACHE_MS = 5000;
+
+interface Credentials {
+  token: string;
+  secrets: string[];
+  readAt: number;
+}
+
+export function mountWebhookRoutes(router: Router, view: ViewFn): void {
+  let cache: Credentials | null = null;
+  let ingest: { db: unknown; store: InboxIngest } | null = null;
+  const inboxOf = (v: PluginView) => {
+    if (!ingest || ingest.db !== v.shared.db) ingest = { db: v.shared.db, store: new InboxIngest(v.shared.db) };
+    return ingest.store;
+  };
+
+  async function credentials(v: PluginView, fresh = false): Promise<Credentials | null> {
+    const now = v.shared.clock.now();
+    if (!fresh && cache && now - cache.readAt < CACHE_MS) return cache;
+    if (!v.config) return null;
+    const token = await webhookToken(v.shared.state);
+    const secrets = validSecrets(await readRegistration(v.shared.state), v.config, now);
+    cache = { token, secrets, readAt: now };
+    return cache;
+  }
+
+  function answer(v: PluginView | null, res: Response, status: number, result: string, body: Record<string, unknown>): void {
+    v?.shared.metrics.webhookDeliveries.inc({ result });
+    res.status(status).json(body);
+  }
+
+  const raw = express.raw({ type: () => true, limit: MAX_BODY });
+
+  router.post("/webhooks/:token", raw, async (req: Request, res: Response) => {
+    const v = view();
+    if (!v || !v.config) return answer(v, res, 503, "unavailable", { error: "not ready" });
+    let creds: Credentials | null;
+    try {
+      creds = await credentials(v);
+    } catch {
+      res.set("Retry-After", "30");
+      return answer(v, res, 503, "unavailable", { error: "temporarily unavailable" });
+    }
+    if (!creds || !sameString(String(req.params.token ?? ""), creds.token)) return answer(v, res, 404, "not_found", { error: "not found" });
+
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const header = req.get(v.config.webhookSignatureHeader);
+    let valid = verifySignature(body, header, creds.secrets, v.config.webhookSignatureEncoding);
+    if (!valid && header) {
+      // Another process may just have registered a new subscription: read once more.
+      creds = (await credentials(v, true).catch(() => null)) ?? creds;
+      valid = verifySignature(body, header, creds.secrets, v.config.webhookSignatureEncoding);
+    }
+    if (!creds.secrets.length) {
+      res.set("Retry-After", "60");
+      return answer(v, res, 503, "unavailable", { error: "webhook secret not known yet" });
+    }
+    if (!valid) return answer(v, res, 401, "bad_signature", { error: header ? "invalid signature" : "missing signature" });
+
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString("utf8"));
+    } catch {
+      return answer(v, res, 400, "malformed", { error: "body is not valid JSON" });
+    }
+    const parsed = envelopeSchema.safeParse(json);
+    if (!parsed.success) {
+      return answer(v, res, 400, "malformed", {
+        error: `not a ZenFlow webhook envelope: ${parsed.error.issues.map((i) => i.path.join(".") || "body").join(", ")}`,
+      });
+    }
+    const env = parsed.data;
+    const event = normalizeEvent(env.event);
+    const kind = kindOf(event, v.config.stockSource === "zenflow");
+    const now = v.shared.clock.now();
+    try {
+      const stored = await inboxOf(v).store({
+        event_id: env.id,
+        event,
+        kind,
+        entity_key: entityOf(kind, env.data),
+        zenflow_created_at: instant(env.created_at),
+        payload: body.toString("utf8"),
+        status: kind === "ignored" ? "ignored" : "pending",
+        priority: kind === "order" ? 10 : 30,
+        attempts: 0,
+        rerun: false,
+        run_at: now,
+        created_at: now,
+        updated_at: now,
+        finished_at: kind === "ignored" ? now : null,
+      });
+      if (!stored) return answer(v, res, 200, "duplicate", { received: true, duplicate: true });
+    } catch (err) {
+      v.shared.log.error({ err: describeError(err), eventId: env.id }, "could not store a ZenFlow webhook; ZenFlow will retry");
+      res.set("Retry-After", "10");
+      return answer(v, res, 503, "unavailable", { error: "temporarily unavailable" });
+    }
+    if (kind !== "ignored") v.engine?.notifyInbox();
+    return answer(v, res, 200, kind === "ignored" ? "ignored" : "accepted", {
+      received: true,
+      ...(kind === "ignored" ? { ignored: true } : {}),
+    });
+  });
+
+  // Errors raised before our handler (body too large, aborted upload) end here.
+  router.use("/webhooks", (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const status = (err as { status?: number; type?: string }).status;
+    if (res.headersSent) return next(err);
+    const v = view();
+    if (status === 413) return answer(v, res, 413, "too_large", { error: "body too large (1 MB at most)" });
+    if (status && status >= 400 && status < 500) return answer(v, res, 400, "malformed", { error: "unreadable request" });
+    return answer(v, res, 503, "unavailable", { error: "temporarily unavailable" });
+  });
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,113 @@
+// Issue #5 acceptance, in a real browser (Debian's chromium driven by playwright-core): the
+// dashboard shows a dead letter caused by a permanent ZenFlow rejection; once the cause is
+// fixed, clicking Retry delivers the order (asserted in the sandbox). Screenshots are saved
+// to test-artifacts/ (git-ignored).
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { chromium } from "playwright-core";
+import { writeProgress } from "../../plugin/requests";
+import { newOrder } from "../support/builders";
+import { testDbKinds } from "../support/db";
+import { ROOT, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = join(ROOT, "test-artifacts");
+const STOCKED = "7793000000011";
+const UNKNOWN = "7793000000998";
+
+async function addSandboxProduct(stack: Stack, barcode: string, name: string): Promise<void> {
+  // What the warehouse does in ZenFlow: create the product the order refers to.
+  const res = await fetch(`${stack.sandbox.url}/products`, {
+    method: "POST",
+    headers: { "X-API-Key": SANDBOX_KEY, "Content-Type": "application/json" },
+    body: JSON.stringify({ name, barcode, sku: `WH-${barcode}` }),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
+const kind = testDbKinds()[0] ?? "sqlite";
+
+describe(`dashboard in a browser [${kind}]`, () => {
+  it("shows a dead letter with ZenFlow's message; Retry after the fix delivers the order", async () => {
+    assert.ok(existsSync(CHROMIUM), `chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const stack = await startStack(kind, { sandbox: { strictBarcodes: true }, plugin: { autoStart: false } });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-quic",
+      ],
+    });
+    try {
+      const erp = stack.main.host.erp;
+      await addSandboxProduct(stack, STOCKED, "Yerba mate 1 kg");
+      const line = (barcode: string, i: number) => [{ sku: `MATE-${i}`, barcode, quantity: 2, unitPrice: "12.50" }];
+      for (let i = 1; i <= 3; i++) await erp.createOrder(newOrder(7000 + i, { items: line(STOCKED, i) }));
+      // ZenFlow refuses this one for good: it does not know the product (validation_error).
+      const bad = await erp.createOrder(newOrder(7100, { items: line(UNKNOWN, 9) }));
+      await stack.drain();
+      assert.equal(stack.sandbox.order(bad.number), undefined);
+      // A catalog import in progress, as the import task (issue #3) records it.
+      const now = Date.now();
+      await writeProgress(stack.main.plugin.runtime()!.shared.state, "import-catalog", {
+        status: "running",
+        startedAt: now - 4 * 60_000,
+        updatedAt: now,
+        done: 1200,
+        total: 2000,
+        errors: 3,
+        etaMs: 160_000,
+      });
+
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const host = stack.main.host;
+      // Signing in through the host sets its admin cookie.
+      await page.goto(`${host.url}/admin/login?token=${encodeURIComponent(host.adminToken)}`);
+      const res = await page.goto(`${host.url}/admin/plugins/zenflow`);
+      assert.equal(res?.status(), 200);
+      assert.ok(page.url().endsWith("/admin/plugins/zenflow/"), page.url());
+
+      const row = page.locator("#dead-letters tr", { hasText: bad.number });
+      await row.getByText(`Unknown barcode ${UNKNOWN}`).waitFor();
+      assert.match(await page.locator(".health").innerText(), /Needs attention/);
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
+
+      await addSandboxProduct(stack, UNKNOWN, "Bombilla");
+      await row.getByRole("button", { name: `Retry ${bad.number}` }).click();
+      await page.waitForURL(/\?flash=/);
+      assert.match(
+        await page.locator(".flash").innerText(),
+        new RegExp(`Retrying ${bad.number} \\(outbox:\\d+\\): it is queued to be sent now`),
+      );
+
+      await stack.drain();
+      const delivered = stack.sandbox.order(bad.number);
+      assert.ok(delivered, "the retried order is in ZenFlow");
+      assert.deepEqual(
+        delivered.order_detail.map((l) => l.barcode),
+        [UNKNOWN],
+      );
+      const job = await stack.db.knex("zenflow_outbox").where({ erp_ref: bad.number }).first();
+      assert.equal(job.status, "done");
+
+      await page.goto(`${host.url}/admin/plugins/zenflow/`);
+      await page.getByText("None: every change either reached ZenFlow or is still being tried.").waitFor();
+      assert.match(await page.locator(".health").innerText(), /OK/);
+      await page.screenshot({ path: join(ARTIFACTS, "dashboard-after-retry.png"), fullPage: true });
+      await context.close();
+    } finally {
+      await browser.close();
+      await stack.close();
+    }
+  });
+});

@@ -1,0 +1,179 @@
+// Cluster-wide singletons: a scheduled task runs in one ERP process at a time, holding a lease
+// row only while it runs (plugin/scheduler.ts, plugin/leases.ts). When its holder dies, the
+// lease expires and another process runs the task within one lease period.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { systemClock } from "../../plugin/clock";
+import { Leases } from "../../plugin/leases";
+import { type LastRun, Scheduler } from "../../plugin/scheduler";
+import { StateStore } from "../../plugin/state";
+import { testDbKinds } from "../support/db";
+import { scaledClock } from "../support/fast-clock";
+import { recordingLogger } from "../support/recording-logger";
+import { eventually, startStack } from "../support/stack";
+
+const HOLDER = join(__dirname, "..", "chaos", "scheduler-holder.ts");
+
+function startHolder(
+  url: string,
+  holderId: string,
+  leaseMs: number,
+  tickMs: number,
+): { child: ChildProcess; running: Promise<void>; exited: Promise<void> } {
+  const child = spawn(process.execPath, ["--import", "tsx", HOLDER, url, holderId, String(leaseMs), String(tickMs)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const running = new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.includes(`RUNNING ${holderId}`)) resolve();
+    });
+    void exited.then(() => reject(new Error("the holder process exited before it ran the task")));
+  });
+  return { child, running, exited };
+}
+
+for (const kind of testDbKinds()) {
+  describe(`scheduler lease failover [${kind}]`, () => {
+    it("the OS process running a scheduled task is SIGKILLed: another process runs it within one lease period", async () => {
+      const LEASE = 2000;
+      const TICK = 100;
+      const stack = await startStack(kind, { plugin: { autoStart: false } });
+      const holder = startHolder(stack.db.url, "erp-a", LEASE, TICK);
+      const db = stack.db.knex;
+      const runs: { at: number; holder: string }[] = [];
+      const b = new Scheduler({
+        leases: new Leases(db, systemClock),
+        state: new StateStore(db, systemClock),
+        clock: systemClock,
+        log: recordingLogger(),
+        holderId: "erp-b",
+        leaseMs: LEASE,
+        tickMs: TICK,
+      });
+      b.add({
+        name: "probe",
+        every: () => ({ intervalMs: 3_600_000 }),
+        run: async () => void runs.push({ at: Date.now(), holder: "erp-b" }),
+      });
+      try {
+        await holder.running;
+        b.start();
+        // While A is alive it renews the lease: B ticks often and never runs the task.
+        await new Promise((r) => setTimeout(r, LEASE * 1.5));
+        assert.equal(runs.length, 0, "the task ran twice at once");
+        assert.equal((await db("zenflow_leases").where({ name: "task:probe" }).first()).holder, "erp-a");
+
+        const killedAt = Date.now();
+        holder.child.kill("SIGKILL");
+        await holder.exited;
+        const abandoned = await db("zenflow_leases").where({ name: "task:probe" }).first();
+        await eventually(() => runs.length > 0, LEASE * 5, "another process ran the task");
+        const [run] = runs;
+        assert.ok(run!.at >= Number(abandoned.expires_at), "not before the dead holder's lease expired");
+        // One lease period (the dead holder renewed at most a third of it before dying), a tick, and
+        // slack for a loaded machine (npm test runs two files at once).
+        assert.ok(run!.at - killedAt <= LEASE + TICK + 1000, `took over ${run!.at - killedAt} ms after the kill (lease ${LEASE} ms)`);
+        const last = await new StateStore(db, systemClock).get<LastRun>("schedule:probe");
+        assert.equal(last?.holder, "erp-b");
+        assert.equal(last?.ok, true);
+        await new Promise((r) => setTimeout(r, TICK * 3));
+        assert.equal(runs.length, 1, "ran once, then recorded as done for its interval");
+      } finally {
+        await b.stop();
+        holder.child.kill("SIGKILL");
+        await holder.exited;
+        await stack.close();
+      }
+    });
+
+    it("the plugin's reconciliation, abandoned by a dead process mid-run, is taken over by a live one within one lease period", async () => {
+      // One real second is one minute: a one-minute lease and interval take a second.
+      const clock = scaledClock(60);
+      const LEASE = 60_000;
+      const stack = await startStack(kind, {
+        processes: 2,
+        plugin: { clock, schedulerTickMs: 50, schedulerLeaseMs: LEASE, leaseMs: 3_600_000 },
+        config: { reconcileIntervalMinutes: 1 },
+      });
+      try {
+        const db = stack.db.knex;
+        const state = new StateStore(db, clock);
+        await eventually(() => state.get<LastRun>("schedule:reconcile-orders"), 10_000, "a first reconciliation");
+        // A process that died mid-run leaves its lease behind, and the task due. Written only
+        // while no live process holds the lease, so no run in progress overwrites it.
+        let diedAt = 0;
+        await eventually(
+          async () => {
+            diedAt = clock.now();
+            const n = await db("zenflow_leases")
+              .where({ name: "task:reconcile-orders" })
+              .andWhere((q) => q.whereNull("holder").orWhere("expires_at", "<", diedAt))
+              .update({ holder: "erp-dead:4242:abc", expires_at: diedAt + LEASE, acquired_at: diedAt });
+            return n === 1;
+          },
+          10_000,
+          "a moment when the lease is free",
+        );
+        await state.set("schedule:reconcile-orders", {
+          at: diedAt - 5 * 60_000,
+          ok: false,
+          durationMs: 0,
+          holder: "erp-dead:4242:abc",
+        } satisfies LastRun);
+
+        const taken = (await eventually(
+          async () => {
+            const last = await state.get<LastRun>("schedule:reconcile-orders");
+            return last && last.holder !== "erp-dead:4242:abc" ? last : null;
+          },
+          10_000,
+          "a live process ran the reconciliation",
+        ))!;
+        assert.ok(["p1", "p2"].includes(taken.holder), taken.holder);
+        assert.equal(taken.ok, true);
+        assert.ok(taken.at >= diedAt + LEASE, "not while the dead process's lease was valid");
+        // Within one lease period of the death, plus a tick (50 real ms = 3 scaled s) and slack.
+        assert.ok(taken.at - diedAt <= LEASE + 30_000, `took over ${((taken.at - diedAt) / 1000).toFixed(1)} scaled s after the death`);
+      } finally {
+        await stack.close();
+      }
+    });
+
+    it("a task started twice at once in one process (a tick and runTask) runs once", async () => {
+      const stack = await startStack(kind, { plugin: { autoStart: false } });
+      const db = stack.db.knex;
+      let now = 0;
+      let max = 0;
+      const s = new Scheduler({
+        leases: new Leases(db, systemClock),
+        state: new StateStore(db, systemClock),
+        clock: systemClock,
+        log: recordingLogger(),
+        holderId: "erp-a",
+        leaseMs: 60_000,
+      });
+      s.add({
+        name: "probe",
+        every: () => ({ intervalMs: 3_600_000 }),
+        run: async () => {
+          max = Math.max(max, ++now);
+          await new Promise((r) => setTimeout(r, 200));
+          now--;
+        },
+      });
+      try {
+        const results = await Promise.all([s.runTask("probe", false), s.runTask("probe", true)]);
+        assert.equal(max, 1, "the task ran twice at the same time");
+        assert.deepEqual(results.sort(), ["busy", "ran"]);
+      } finally {
+        await s.stop();
+        await stack.close();
+      }
+    });
+  });
+}
