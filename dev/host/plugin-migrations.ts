@@ -16,7 +16,7 @@ function migratorConfig(pluginDir: string, manifest: PluginManifest): Knex.Migra
 /** Runs pending migrations; returns the names that ran. Waits for another process holding the lock. */
 export async function migrateLatest(db: Knex, pluginDir: string, manifest: PluginManifest): Promise<string[]> {
   const config = migratorConfig(pluginDir, manifest);
-  const [, ran] = (await withMigrationLock(manifest.migrations.tableName, () => db.migrate.latest(config))) as [number, string[]];
+  const [, ran] = (await withMigrationLock(db, manifest.migrations.tableName, () => db.migrate.latest(config))) as [number, string[]];
   return ran;
 }
 
@@ -26,7 +26,7 @@ export async function migrateLatest(db: Knex, pluginDir: string, manifest: Plugi
  */
 export async function rollbackAll(db: Knex, pluginDir: string, manifest: PluginManifest): Promise<string[]> {
   const config = migratorConfig(pluginDir, manifest);
-  const [, undone] = (await withMigrationLock(manifest.migrations.tableName, () => db.migrate.rollback(config, true))) as [
+  const [, undone] = (await withMigrationLock(db, manifest.migrations.tableName, () => db.migrate.rollback(config, true))) as [
     number,
     string[],
   ];

@@ -177,5 +177,5 @@ const migrationSource: Knex.MigrationSource<string> = {
 
 /** Creates or upgrades the erp_ tables; safe to call from several processes at once. */
 export async function ensureHostSchema(db: Knex): Promise<void> {
-  await withMigrationLock(HOST_MIGRATIONS_TABLE, () => db.migrate.latest({ migrationSource, tableName: HOST_MIGRATIONS_TABLE }));
+  await withMigrationLock(db, HOST_MIGRATIONS_TABLE, () => db.migrate.latest({ migrationSource, tableName: HOST_MIGRATIONS_TABLE }));
 }

@@ -52,6 +52,12 @@ export function mountWebhookRoutes(router: Router, view: ViewFn): void {
 
   const raw = express.raw({ type: () => true, limit: MAX_BODY });
 
+  // Started before the body is read, so the time includes receiving it.
+  router.post("/webhooks/:token", (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.once("finish", () => view()?.shared.metrics.webhookLatency.observe(Number(process.hrtime.bigint() - started) / 1e9));
+    next();
+  });
   router.post("/webhooks/:token", raw, async (req: Request, res: Response) => {
     const v = view();
     if (!v || !v.config) return answer(v, res, 503, "unavailable", { error: "not ready" });
