@@ -17,8 +17,11 @@ for (const kind of testDbKinds()) {
         // compete for the same rows (SKIP LOCKED on MariaDB, the guarded UPDATE on SQLite).
         await stack.main.plugin.runtime()!.shared.eventLog.route(1000);
         const workers = stack.procs.map((p) => p.plugin.runtime()!.engine!.worker);
+        // Jobs each worker claimed, round by round: the proof that both competed.
+        const claimed: number[][] = [];
         for (let round = 0; round < 20; round++) {
           const n = await Promise.all(workers.map((w) => w.runOnce()));
+          claimed.push(n);
           if (n.every((x) => x === 0)) break;
         }
         assert.equal(Number((await stack.db.knex("zenflow_outbox").where({ status: "done" }).count({ n: "*" }))[0]!.n), 300);
@@ -34,9 +37,12 @@ for (const kind of testDbKinds()) {
           "an order was sent twice",
         );
         assert.equal(stack.sandbox.orders().length, 300);
-        const claimers = await stack.db.knex("zenflow_outbox").distinct("locked_by");
-        const prefixes = new Set(claimers.map((w) => String(w.locked_by).split("#")[0]));
-        assert.deepEqual([...prefixes].sort(), ["p1", "p2"], "both processes took part");
+        // (Which worker's token a done row carries is not the measure: a job one worker
+        // claimed and had to retry may be finished by the other.)
+        assert.ok(
+          [0, 1].every((w) => claimed.some((round) => round[w]! > 0)),
+          `both processes claimed work; per round: ${JSON.stringify(claimed)}`,
+        );
       } finally {
         await stack.close();
       }
@@ -65,7 +71,14 @@ for (const kind of testDbKinds()) {
     });
 
     it("a 429 seen by one process pauses every process until Retry-After has passed", async () => {
-      const stack = await startStack(kind, { processes: 2, plugin: { autoStart: false }, config: { orderBatchSize: 5 } });
+      // Requests already on the wire when the 429 goes out may reach the sandbox (in this same,
+      // possibly loaded, process) a little later: 250 ms of grace, as in the chaos run.
+      const stack = await startStack(kind, {
+        processes: 2,
+        sandbox: { retryAfterGraceMs: 250 },
+        plugin: { autoStart: false },
+        config: { orderBatchSize: 5 },
+      });
       try {
         for (let i = 1; i <= 40; i++) await stack.procs[i % 2]!.host.erp.createOrder(newOrder(80_000 + i));
         stack.sandbox.failNext(1, "429", { retryAfterSeconds: 2 });
@@ -74,7 +87,7 @@ for (const kind of testDbKinds()) {
         const reqs = stack.sandbox.requests();
         const first429 = reqs.find((r) => r.status === 429)!;
         assert.ok(first429, "a 429 was answered");
-        const during = reqs.filter((r) => r.at > first429.at + 50 && r.at < first429.at + 2000);
+        const during = reqs.filter((r) => r.at > first429.at + 250 && r.at < first429.at + 2000);
         assert.deepEqual(
           during.map((r) => r.path),
           [],

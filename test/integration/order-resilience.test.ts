@@ -16,7 +16,8 @@ for (const kind of testDbKinds()) {
   describe(`order sync resilience [${kind}]`, () => {
     it("with 30% injected faults and a restart mid-burst, every order lands exactly once and Retry-After is honoured", async () => {
       const stack = await startStack(kind, {
-        sandbox: { seed: 7, retryAfterGraceMs: 50 },
+        // 250 ms for requests already on the wire when a 429 goes out, as in the chaos run.
+        sandbox: { seed: 7, retryAfterGraceMs: 250 },
         config: { orderBatchSize: 20, requestTimeoutMs: 1000 },
       });
       try {
