@@ -55,7 +55,7 @@ export class Metrics {
   readonly webhookLatency = new Histogram({
     name: "zenflow_webhook_duration_seconds",
     help: "Time the webhook endpoint takes from request to answer (verify, validate, store)",
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5],
     registers: [this.registry],
   });
 

@@ -70,7 +70,9 @@ export class Worker {
 
   /** New work was enqueued in this process: wake the loop (after the batch window). */
   notify(): void {
-    this.wake.abort();
+    // abort() builds a DOMException on every call, even a repeated one; a webhook burst
+    // notifies once per delivery.
+    if (!this.wake.signal.aborted) this.wake.abort();
   }
 
   /** One claim-process-settle step. Returns how many jobs it settled. */
