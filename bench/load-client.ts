@@ -1,6 +1,7 @@
-// A load generator in its own process (so it does not share the server's event loop):
-// POSTs every body in the input file to URL with `concurrency` requests in flight over
-// keep-alive connections, and prints {wallMs, latencies, statuses} as JSON on stdout.
+// A load generator in its own process (so it does not share the server's event loop), used
+// by bench/webhook-ingest.ts when wrk is not installed: POSTs the bodies of the input file in
+// order (starting over when it runs out) with `concurrency` requests in flight over
+// keep-alive connections for `seconds` (0: each body once), and prints {wallMs, latencies, statuses} as JSON.
 import { Agent, request } from "node:http";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -27,22 +28,26 @@ function post(url: URL, agent: Agent, body: string, headers: Record<string, stri
 }
 
 async function main() {
-  const [url, file, conc] = process.argv.slice(2);
+  const [url, file, conc, secs] = process.argv.slice(2);
   const items = JSON.parse(readFileSync(file!, "utf8")) as { body: string; headers: Record<string, string> }[];
   const concurrency = Number(conc ?? 200);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(url!);
-  const latencies: number[] = new Array(items.length);
+  const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;
   const start = performance.now();
+  // seconds = 0: send every body exactly once.
+  const seconds = Number(secs ?? 5);
+  const deadline = start + seconds * 1000;
+  const more = () => (seconds > 0 ? performance.now() < deadline : next < items.length);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const i = next++;
+      while (more()) {
+        const item = items[next++ % items.length]!;
         const t0 = performance.now();
-        const status = await post(target, agent, items[i]!.body, items[i]!.headers);
-        latencies[i] = performance.now() - t0;
+        const status = await post(target, agent, item.body, item.headers);
+        latencies.push(performance.now() - t0);
         statuses[status] = (statuses[status] ?? 0) + 1;
       }
     }),
