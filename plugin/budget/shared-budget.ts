@@ -80,7 +80,10 @@ export class SharedBudget {
       [m, m, h, h, d, d, now, now, this.keyId, now, m, cap(this.limits.perMinute), h, cap(this.limits.perHour), d, cap(this.limits.perDay)],
     );
     if (rawAffected(result) === 1) return { ok: true };
-    return this.whyNot(now, reserve);
+    const why = await this.whyNot(now, reserve);
+    // The row changed between the two statements (a pause lifted, a window rolled over): no
+    // token was taken, so the caller must try again rather than send uncounted.
+    return why.ok ? { ok: false, until: now, reason: "budget row changed; retrying" } : why;
   }
 
   /** When the next token can be had (without taking it), or null if now. */

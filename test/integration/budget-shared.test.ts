@@ -9,6 +9,7 @@ import { MINUTE, windowStart } from "../../plugin/budget/windows";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { scaledClock } from "../support/fast-clock";
+import { watchStalls } from "../support/stalls";
 import { type ErpProcess, SANDBOX_KEY, type Stack, eventually, startStack } from "../support/stack";
 
 const engine = (p: ErpProcess) => p.plugin.runtime()!.engine!;
@@ -81,6 +82,7 @@ for (const kind of testDbKinds()) {
         config: { orderBatchSize: 1, rateLimitPerMinute: 1000, rateLimitPerHour: 100_000, rateLimitPerDay: 1_000_000 },
       });
       try {
+        const stalls = watchStalls();
         // Two minutes of Retry-After (two real seconds).
         stack.sandbox.failNext(1, "429", { retryAfterSeconds: 120 });
         const runs: Promise<number>[] = [];
@@ -105,13 +107,19 @@ for (const kind of testDbKinds()) {
         const reqs = stack.sandbox.requests();
         const refused = reqs.find((r) => r.status === 429)!;
         assert.ok(refused, "the 429 was answered");
-        const inside = reqs.filter((r) => r.at > refused.at + IN_FLIGHT_GRACE && r.at < refused.at + 120_000);
+        stalls.stop();
+        // Scaled: one real millisecond of stall is 60 ms on this clock.
+        const grace = IN_FLIGHT_GRACE + Math.ceil(stalls.maxMs() * 60);
+        const inside = reqs.filter((r) => r.at > refused.at + grace && r.at < refused.at + 120_000);
         assert.deepEqual(
-          inside.map((r) => `${r.method} ${r.path}`),
+          inside.map((r) => `${r.method} ${r.path} at +${r.at - refused.at} ms (grace ${grace} ms)`),
           [],
           "nothing sent inside the Retry-After window",
         );
-        assert.deepEqual(onlyBudget(stack).retryAfterViolations, []);
+        assert.deepEqual(
+          onlyBudget(stack).retryAfterViolations.filter((v) => v.at > refused.at + grace),
+          [],
+        );
       } finally {
         await stack.close();
       }
@@ -136,9 +144,12 @@ for (const kind of testDbKinds()) {
         // Every process has work and polls the shared row; none of them may ask ZenFlow again.
         // A request already on the wire when the refusal was recorded may still arrive a
         // little later (the sandbox shares this loaded process): IN_FLIGHT_MS covers that,
-        // and the two seconds after it prove that nothing new goes out.
-        const IN_FLIGHT_MS = 300;
-        await new Promise((r) => setTimeout(r, IN_FLIGHT_MS + 2000));
+        // widened by any stall of this process (see test/support/stalls.ts), and the two seconds
+        // after it prove that nothing new goes out.
+        const stalls = watchStalls();
+        await new Promise((r) => setTimeout(r, 2300));
+        stalls.stop();
+        const IN_FLIGHT_MS = 300 + Math.ceil(stalls.maxMs());
         const late = stack.sandbox.requests().filter((r) => r.at > Number(paused.auth_failed_at) + IN_FLIGHT_MS);
         assert.deepEqual(
           late.map((r) => `${r.method} ${r.path} ${r.status}`),
