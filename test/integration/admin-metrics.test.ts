@@ -138,8 +138,11 @@ for (const kind of testDbKinds()) {
       assert.equal(value(m1, "zenflow_job_results_total", { queue: "outbox", kind: "order", result: "dead" }), 1);
       assert.equal(value(m1, "zenflow_jobs", { queue: "outbox", kind: "order", status: "dead" }), 1);
       const used = await stack.db.knex("zenflow_budget").first();
-      assert.equal(value(m1, "zenflow_budget_remaining", { window: "minute" }), 60 - Number(used.minute_used));
-      assert.equal(value(m1, "zenflow_budget_remaining", { window: "hour" }), 1000 - Number(used.hour_used));
+      // Either what the row says or, when a window boundary fell between the scrape and this
+      // read, the whole window.
+      assert.ok([60 - Number(used.minute_used), 60].includes(value(m1, "zenflow_budget_remaining", { window: "minute" })));
+      assert.ok([1000 - Number(used.hour_used), 1000].includes(value(m1, "zenflow_budget_remaining", { window: "hour" })));
+      assert.ok(Number(used.hour_used) >= 1 || Number(used.minute_used) >= 1, "requests were counted");
       assert.equal(value(m1, "zenflow_rate_limited_total"), 0);
 
       // A change waiting for two minutes shows as lag; the retried dead letter leaves the gauge at 0, not absent.

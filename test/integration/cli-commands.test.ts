@@ -135,7 +135,9 @@ describe("command line", { concurrency: true }, () => {
         assert.equal(s.deadLetterList[0].job, `outbox:${dead.id}`);
         assert.equal(s.deadLetterList[0].erpRef, bad.number);
         assert.match(s.lastSuccessAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-        assert.ok(s.budget.used.minute >= 2);
+        // The hour, not the minute: a minute boundary may fall between the sends and this call
+        // (and the two orders may have shared one request).
+        assert.ok(s.budget.used.hour >= 1, JSON.stringify(s.budget.used));
         noSecrets(text);
         noSecrets(json);
 
