@@ -1,6 +1,5 @@
 // Everything that depends on a valid config: the ZenFlow client, the shared budget and
 // its limiter, the outbox worker and the scheduled tasks. Rebuilt when the config changes.
-import type { Clock } from "./clock";
 import type { ZenflowConfig } from "./config";
 import { keyIdOf } from "./key-id";
 import { RequestLimiter } from "./budget/limiter";

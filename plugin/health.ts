@@ -1,7 +1,6 @@
 // health(): one status and one line an admin can act on, worst problem first.
 // Never includes secrets: only counts, times and ZenFlow's error codes/messages.
 import type { Knex } from "knex";
-import type { Clock } from "./clock";
 import { num } from "./db/dialect";
 import type { HealthReport } from "./host-api";
 import type { BudgetSnapshot } from "./budget/shared-budget";

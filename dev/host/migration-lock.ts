@@ -74,17 +74,7 @@ async function holdingServerLock<T>(db: Knex, tableName: string, deadline: numbe
   }
 }
 
-export interface MigrationLockOptions {
-  /** Told when a stale knex lock (left by a process that died mid-migration) is cleared. */
-  onStaleLock?: (tableName: string) => void;
-}
-
-export async function withMigrationLock<T>(
-  db: Knex,
-  tableName: string,
-  run: () => Promise<T>,
-  opts: MigrationLockOptions = {},
-): Promise<T> {
+export async function withMigrationLock<T>(db: Knex, tableName: string, run: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   const lockTable = `${tableName}_lock`;
   await retryTransient(tableName, deadline, () => ensureLockRow(db, lockTable));
@@ -93,7 +83,6 @@ export async function withMigrationLock<T>(
     // Nobody else can be migrating now: any set lock, or a stray second row, is left over.
     const rows = (await db(lockTable).select("index", "is_locked")) as { index: number; is_locked: number }[];
     if (rows.length !== 1 || rows[0]!.is_locked !== 0) {
-      opts.onStaleLock?.(tableName);
       await db(lockTable).del();
       await db(lockTable).insert({ index: 1, is_locked: 0 });
     }

@@ -1,8 +1,7 @@
 // Read-only questions the dashboard, the metrics and the command line ask the plugin's
 // tables. Each query stays on an index: these run against the ERP's live database.
 import type { Knex } from "knex";
-import { MINUTE, HOUR, DAY, windowStart } from "../budget/windows";
-import type { BudgetSnapshot } from "../budget/shared-budget";
+import { type BudgetSnapshot, budgetSnapshot } from "../budget/shared-budget";
 import { num, numOrNull } from "../db/dialect";
 import type { ErpPort } from "../erp-port";
 import { type Progress, type RunName, type RunRequest, pendingRequest, readProgress } from "../requests";
@@ -264,21 +263,5 @@ export async function latestBudget(db: Knex, now: number): Promise<BudgetSnapsho
   } catch {
     /* keep unknown limits */
   }
-  const used = (name: "minute" | "hour" | "day", ms: number) =>
-    num(row[`${name}_start`]) === windowStart(now, ms) ? num(row[`${name}_used`]) : 0;
-  return {
-    limits,
-    used: { minute: used("minute", MINUTE), hour: used("hour", HOUR), day: used("day", DAY) },
-    resets: {
-      minute: windowStart(now, MINUTE) + MINUTE,
-      hour: windowStart(now, HOUR) + HOUR,
-      day: windowStart(now, DAY) + DAY,
-    },
-    pausedUntil: num(row.paused_until),
-    pauseReason: row.pause_reason == null ? null : String(row.pause_reason),
-    authError: row.auth_error == null ? null : String(row.auth_error),
-    authFailedAt: numOrNull(row.auth_failed_at),
-    lastRequestAt: numOrNull(row.last_request_at),
-    lastSuccessAt: numOrNull(row.last_success_at),
-  };
+  return budgetSnapshot(row, limits, now);
 }

@@ -3,7 +3,7 @@
 // (minute, hour, day) have room, so the processes together never exceed ZenFlow's budget.
 import type { Knex } from "knex";
 import type { Clock } from "../clock";
-import { affected, num } from "../db/dialect";
+import { affected, num, numOrNull } from "../db/dialect";
 import type { RateLimitInfo } from "../zenflow/http";
 import { type BudgetLimits, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
 
@@ -184,26 +184,31 @@ export class SharedBudget {
   }
 
   async snapshot(): Promise<BudgetSnapshot> {
-    const now = this.clock.now();
     const row = (await this.db(TABLE).where({ key_id: this.keyId }).first()) ?? {};
-    const used = (name: "minute" | "hour" | "day", ms: number) =>
-      num(row[`${name}_start`]) === windowStart(now, ms) ? num(row[`${name}_used`]) : 0;
-    return {
-      limits: this.limits,
-      used: { minute: used("minute", MINUTE), hour: used("hour", HOUR), day: used("day", DAY) },
-      resets: {
-        minute: windowStart(now, MINUTE) + MINUTE,
-        hour: windowStart(now, HOUR) + HOUR,
-        day: windowStart(now, DAY) + DAY,
-      },
-      pausedUntil: num(row.paused_until),
-      pauseReason: row.pause_reason ?? null,
-      authError: row.auth_error ?? null,
-      authFailedAt: row.auth_failed_at == null ? null : num(row.auth_failed_at),
-      lastRequestAt: row.last_request_at == null ? null : num(row.last_request_at),
-      lastSuccessAt: row.last_success_at == null ? null : num(row.last_success_at),
-    };
+    return budgetSnapshot(row, this.limits, this.clock.now());
   }
+}
+
+/** A budget row as of `now`: a window whose start has passed counts as unused. */
+export function budgetSnapshot(row: Record<string, unknown>, limits: BudgetLimits, now: number): BudgetSnapshot {
+  const used = (name: "minute" | "hour" | "day", ms: number) =>
+    num(row[`${name}_start`]) === windowStart(now, ms) ? num(row[`${name}_used`]) : 0;
+  const text = (v: unknown) => (v == null ? null : String(v));
+  return {
+    limits,
+    used: { minute: used("minute", MINUTE), hour: used("hour", HOUR), day: used("day", DAY) },
+    resets: {
+      minute: windowStart(now, MINUTE) + MINUTE,
+      hour: windowStart(now, HOUR) + HOUR,
+      day: windowStart(now, DAY) + DAY,
+    },
+    pausedUntil: num(row.paused_until),
+    pauseReason: text(row.pause_reason),
+    authError: text(row.auth_error),
+    authFailedAt: numOrNull(row.auth_failed_at),
+    lastRequestAt: numOrNull(row.last_request_at),
+    lastSuccessAt: numOrNull(row.last_success_at),
+  };
 }
 
 function rawAffected(result: unknown): number {

@@ -53,21 +53,17 @@ export function formatDeadLetterRef(ref: DeadLetterRef): string {
 
 type Row = Record<string, unknown>;
 
+/** A row put back in its queue by an admin: due now, with a fresh attempt count. */
+function dueNowAfresh(now: number): Row {
+  return { status: "pending", attempts: 0, run_at: now, rerun: false, locked_by: null, lease_until: null, finished_at: null, updated_at: now };
+}
+
 async function retryRow(deps: AdminOpsDeps, queue: QueueName, row: Row): Promise<RetryOutcome> {
   const { db, clock } = deps;
   const table = QUEUE_TABLES[queue];
   const id = num(row.id);
   const now = clock.now();
-  const back: Row = {
-    status: "pending",
-    attempts: 0,
-    run_at: now,
-    rerun: false,
-    locked_by: null,
-    lease_until: null,
-    finished_at: null,
-    updated_at: now,
-  };
+  const back = dueNowAfresh(now);
   // The outbox allows one live job per entity (unique active_key). Rather than check first
   // and race the router, let the constraint decide.
   if (queue === "outbox") back.active_key = row.entity_key;
@@ -173,16 +169,7 @@ export async function replayWebhook(deps: AdminOpsDeps, eventId: string): Promis
   const n = await retryOnLockConflict(() =>
     db("zenflow_inbox")
       .where({ id: num(row.id), status: String(row.status) })
-      .update({
-        status: "pending",
-        attempts: 0,
-        run_at: now,
-        rerun: false,
-        locked_by: null,
-        lease_until: null,
-        finished_at: null,
-        updated_at: now,
-      }),
+      .update(dueNowAfresh(now)),
   );
   return affected(n) ? "replayed" : "already_waiting";
 }

@@ -4,17 +4,13 @@
 // saves its cursor after every page, so a crash or restart resumes where it stopped; runs
 // at import priority behind a budget reserve, so orders keep flowing. Bad products are
 // queued as ordinary product jobs, where they become dead letters an admin can retry.
-import type { Clock } from "../clock";
-import type { ZenflowConfig } from "../config";
 import type { ErpPort } from "../erp-port";
 import type { ErpProduct } from "../host-api";
-import type { Binder } from "../id-map/binder";
 import { toZenflowProduct } from "../mapping/to-zenflow-product";
-import type { EventLog } from "../outbox/event-log";
 import { clearRequest, pendingRequest, type Progress, readProgress, writeProgress } from "../requests";
-import type { StateStore } from "../state";
-import { Priority, type ZenflowClient } from "../zenflow/client";
+import { Priority } from "../zenflow/client";
 import { productJob, PRODUCTS_PER_REQUEST, type UpsertItem, upsertProducts } from "./export-products";
+import type { BulkRunDeps } from "./stock-sync";
 
 export interface ImportProgress extends Progress {
   requestedAt: number;
@@ -22,14 +18,7 @@ export interface ImportProgress extends Progress {
   skipped: number;
 }
 
-export interface CatalogImportDeps {
-  erp: ErpPort;
-  binder: Binder;
-  client: ZenflowClient;
-  state: StateStore;
-  log: EventLog;
-  clock: Clock;
-  config: () => ZenflowConfig;
+export interface CatalogImportDeps extends BulkRunDeps {
   /** Called after every page (tests interrupt an import here). */
   onPage?: (p: ImportProgress) => void | Promise<void>;
 }

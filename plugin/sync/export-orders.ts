@@ -19,6 +19,7 @@ import type { JobResult, SyncHandler } from "../outbox/worker";
 import type { ZenflowClient } from "../zenflow/client";
 import type { CreateOrdersResult } from "../zenflow/schemas";
 import type { ErpPort } from "../erp-port";
+import { chunksOf } from "../chunks";
 
 export const ORDER_KIND = "order";
 export const ORDER_PRIORITY = 10;
@@ -143,11 +144,8 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         "order",
         creates.map((c) => ({ erpId: c.order.id, erpRef: c.mapped.payload.order_tenant_id })),
       );
-      const size = config.orderBatchSize;
-      const chunks: CreateItem[][] = [];
-      for (let i = 0; i < creates.length; i += size) chunks.push(creates.slice(i, i + size));
       singles.push(
-        ...chunks.map((chunk) =>
+        ...chunksOf(creates, config.orderBatchSize).map((chunk) =>
           sendCreates(chunk, results).catch((error: unknown) => {
             for (const item of chunk) if (!results.has(item.job.id)) results.set(item.job.id, { type: "failed", error });
           }),

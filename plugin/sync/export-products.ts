@@ -14,6 +14,7 @@ import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { Priority, type PriorityValue, type ZenflowClient } from "../zenflow/client";
 import type { BulkProductsResult } from "../zenflow/schemas";
+import { chunksOf } from "../chunks";
 
 export const PRODUCT_KIND = "product";
 export const PRODUCT_PRIORITY = 40;
@@ -60,10 +61,8 @@ export async function upsertProducts(
   priority: PriorityValue,
 ): Promise<Map<string | number, JobResult>> {
   const results = new Map<string | number, JobResult>();
-  const chunks: UpsertItem[][] = [];
-  for (let i = 0; i < items.length; i += PRODUCTS_PER_REQUEST) chunks.push(items.slice(i, i + PRODUCTS_PER_REQUEST));
   await Promise.all(
-    chunks.map(async (chunk) => {
+    chunksOf(items, PRODUCTS_PER_REQUEST).map(async (chunk) => {
       let answer: BulkProductsResult;
       try {
         answer = (

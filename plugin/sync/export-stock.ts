@@ -12,6 +12,7 @@ import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { Priority, type PriorityValue, type ZenflowClient } from "../zenflow/client";
 import type { BulkStockResult } from "../zenflow/schemas";
+import { chunksOf } from "../chunks";
 
 export const STOCK_KIND = "stock";
 export const STOCK_PRIORITY = 30;
@@ -82,10 +83,8 @@ export async function pushStock(
       results.set(row.key, { type: "dead", code: "invalid_record", message: describeError(err) });
     }
   }
-  const chunks: (typeof valid)[] = [];
-  for (let i = 0; i < valid.length; i += STOCK_ROWS_PER_REQUEST) chunks.push(valid.slice(i, i + STOCK_ROWS_PER_REQUEST));
   await Promise.all(
-    chunks.map(async (chunk) => {
+    chunksOf(valid, STOCK_ROWS_PER_REQUEST).map(async (chunk) => {
       let answer: BulkStockResult;
       try {
         answer = (

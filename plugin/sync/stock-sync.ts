@@ -17,7 +17,8 @@ import type { StateStore } from "../state";
 import { Priority, type ZenflowClient } from "../zenflow/client";
 import { pushStock, STOCK_ROWS_PER_REQUEST, stockJob, type StockRow } from "./export-stock";
 
-export interface StockSyncDeps {
+/** What the admin-started bulk runs (this and the catalog import) work with. */
+export interface BulkRunDeps {
   erp: ErpPort;
   binder: Binder;
   client: ZenflowClient;
@@ -29,7 +30,7 @@ export interface StockSyncDeps {
 
 const NAME = "sync-stock";
 
-export async function runStockSync(deps: StockSyncDeps, signal?: AbortSignal): Promise<Progress> {
+export async function runStockSync(deps: BulkRunDeps, signal?: AbortSignal): Promise<Progress> {
   const { clock, state } = deps;
   const config = deps.config();
   const now = clock.now();
@@ -48,7 +49,7 @@ export async function runStockSync(deps: StockSyncDeps, signal?: AbortSignal): P
   return p;
 }
 
-async function pushAll(deps: StockSyncDeps, p: Progress, signal?: AbortSignal): Promise<void> {
+async function pushAll(deps: BulkRunDeps, p: Progress, signal?: AbortSignal): Promise<void> {
   let cursor: string | undefined;
   do {
     if (signal?.aborted) return;
@@ -76,7 +77,7 @@ async function pushAll(deps: StockSyncDeps, p: Progress, signal?: AbortSignal): 
   } while (cursor);
 }
 
-async function pullAll(deps: StockSyncDeps, p: Progress, signal?: AbortSignal): Promise<void> {
+async function pullAll(deps: BulkRunDeps, p: Progress, signal?: AbortSignal): Promise<void> {
   const config = deps.config();
   // The ERP's levels, to write only differences (one pass over ctx.erp.stock.list).
   const erpLevels = new Map<string, number>();

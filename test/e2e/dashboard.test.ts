@@ -10,22 +10,12 @@ import { chromium } from "playwright-core";
 import { writeProgress } from "../../plugin/requests";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
-import { ROOT, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+import { addSandboxProduct, ROOT, startStack } from "../support/stack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test-artifacts");
 const STOCKED = "7793000000011";
 const UNKNOWN = "7793000000998";
-
-async function addSandboxProduct(stack: Stack, barcode: string, name: string): Promise<void> {
-  // What the warehouse does in ZenFlow: create the product the order refers to.
-  const res = await fetch(`${stack.sandbox.url}/products`, {
-    method: "POST",
-    headers: { "X-API-Key": SANDBOX_KEY, "Content-Type": "application/json" },
-    body: JSON.stringify({ name, barcode, sku: `WH-${barcode}` }),
-  });
-  assert.equal(res.status, 201, await res.text());
-}
 
 const kind = testDbKinds()[0] ?? "sqlite";
 
@@ -49,7 +39,7 @@ describe(`dashboard in a browser [${kind}]`, () => {
     });
     try {
       const erp = stack.main.host.erp;
-      await addSandboxProduct(stack, STOCKED, "Yerba mate 1 kg");
+      await addSandboxProduct(stack, STOCKED, "Yerba mate 1 kg", `WH-${STOCKED}`);
       const line = (barcode: string, i: number) => [{ sku: `MATE-${i}`, barcode, quantity: 2, unitPrice: "12.50" }];
       for (let i = 1; i <= 3; i++) await erp.createOrder(newOrder(7000 + i, { items: line(STOCKED, i) }));
       // ZenFlow refuses this one for good: it does not know the product (validation_error).
@@ -82,7 +72,7 @@ describe(`dashboard in a browser [${kind}]`, () => {
       assert.match(await page.locator(".health").innerText(), /Needs attention/);
       await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
 
-      await addSandboxProduct(stack, UNKNOWN, "Bombilla");
+      await addSandboxProduct(stack, UNKNOWN, "Bombilla", `WH-${UNKNOWN}`);
       await row.getByRole("button", { name: `Retry ${bad.number}` }).click();
       await page.waitForURL(/\?flash=/);
       assert.match(

@@ -6,22 +6,13 @@ import type { NewOrderInput } from "../../dev/host";
 import { writeProgress } from "../../plugin/requests";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
-import { SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+import { addSandboxProduct, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
 
 const WEBHOOK_SECRET = "whsec_dashboard_test_secret_value";
 const KNOWN_BARCODE = "7791000000017";
 
 function order(i: number, barcode: string, over: Partial<NewOrderInput> = {}): NewOrderInput {
   return newOrder(i, { items: [{ sku: `SKU-D-${i}`, barcode, quantity: 1, unitPrice: "5.00" }], ...over });
-}
-
-async function addSandboxProduct(stack: Stack, barcode: string): Promise<void> {
-  const res = await fetch(`${stack.sandbox.url}/products`, {
-    method: "POST",
-    headers: { "X-API-Key": SANDBOX_KEY, "Content-Type": "application/json" },
-    body: JSON.stringify({ name: `Product ${barcode}`, barcode, sku: `SB-${barcode}` }),
-  });
-  assert.equal(res.status, 201, await res.text());
 }
 
 function base(stack: Stack): string {

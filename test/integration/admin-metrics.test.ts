@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
-import { SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+import { addSandboxProduct, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
 
 const WEBHOOK_SECRET = "whsec_metrics_test_secret_value";
 const STOCKED = "7792000000014";
@@ -81,12 +81,7 @@ for (const kind of testDbKinds()) {
         plugin: { autoStart: false },
         config: { webhookSecret: WEBHOOK_SECRET },
       });
-      const res = await fetch(`${stack.sandbox.url}/products`, {
-        method: "POST",
-        headers: { "X-API-Key": SANDBOX_KEY, "Content-Type": "application/json" },
-        body: JSON.stringify({ name: "Mate", barcode: STOCKED, sku: "MATE" }),
-      });
-      assert.equal(res.status, 201);
+      await addSandboxProduct(stack, STOCKED, "Mate", "MATE");
     });
     after(async () => {
       await stack?.close();

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { pendingRequest, readProgress, requestRun, writeProgress } from "../../plugin/requests";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
-import { eventually, ROOT, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+import { addSandboxProduct, eventually, ROOT, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
 
 const WEBHOOK_SECRET = "whsec_cli_test_secret_value";
 const STOCKED = "7794000000015";
@@ -41,15 +41,6 @@ function cli(args: string[], env: Record<string, string | undefined>): { done: P
 
 function noSecrets(r: Run): void {
   for (const secret of [SANDBOX_KEY, WEBHOOK_SECRET]) assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), "no secret in the CLI output");
-}
-
-async function addSandboxProduct(stack: Stack, barcode: string): Promise<void> {
-  const res = await fetch(`${stack.sandbox.url}/products`, {
-    method: "POST",
-    headers: { "X-API-Key": SANDBOX_KEY, "Content-Type": "application/json" },
-    body: JSON.stringify({ name: `Product ${barcode}`, barcode, sku: `SB-${barcode}` }),
-  });
-  assert.equal(res.status, 201);
 }
 
 // The databases' suites and the usage checks run side by side: most of the time is spent

@@ -139,3 +139,13 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** What the warehouse does in ZenFlow: creates a product, which order lines then refer to by barcode. */
+export async function addSandboxProduct(stack: Stack, barcode: string, name = `Product ${barcode}`, sku = `SB-${barcode}`): Promise<void> {
+  const res = await fetch(`${stack.sandbox.url}/products`, {
+    method: "POST",
+    headers: { "X-API-Key": SANDBOX_KEY, "Content-Type": "application/json" },
+    body: JSON.stringify({ name, barcode, sku }),
+  });
+  if (res.status !== 201) throw new Error(`the sandbox refused product ${barcode}: ${res.status} ${await res.text()}`);
+}
