@@ -7,7 +7,7 @@
 // and in one OS process better-sqlite3 connections would block each other).
 import { performance } from "node:perf_hooks";
 import type { Knex } from "knex";
-import { systemClock } from "../plugin/clock";
+import { systemClock } from "../plugin/core/clock";
 import { SharedBudget } from "../plugin/budget/shared-budget";
 import { readManifest } from "../dev/host/manifest";
 import { migrateLatest } from "../dev/host/plugin-migrations";

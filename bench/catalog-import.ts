@@ -3,7 +3,7 @@
 // peak RSS the import adds over the process before it starts — the import streams one page
 // at a time, so that figure should not grow with the catalog. SQLite, budget not limiting.
 import { performance } from "node:perf_hooks";
-import { readProgress, requestRun } from "../plugin/requests";
+import { readProgress, requestRun } from "../plugin/core/runs";
 import { startStack } from "../test/support/stack";
 import { printTable, writeResult } from "./support";
 

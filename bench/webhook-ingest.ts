@@ -41,18 +41,33 @@ async function load(url: string, items: Item[], seconds: number, client = CLIENT
   const run = promisify(execFile);
   if (client === "wrk") {
     const file = writeItems(items);
-    const args = ["-t1", `-c${CONCURRENCY}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(__dirname, "wrk-deliveries.lua"), url, "--", file];
+    const args = [
+      "-t1",
+      `-c${CONCURRENCY}`,
+      `-d${seconds}s`,
+      "--timeout",
+      "10s",
+      "-s",
+      join(__dirname, "wrk-deliveries.lua"),
+      url,
+      "--",
+      file,
+    ];
     const { stdout } = await run("wrk", args, { maxBuffer: 16 * 1024 * 1024 });
-    const line = stdout.split("\n").find((l) => l.startsWith("{\"durationUs\""));
+    const line = stdout.split("\n").find((l) => l.startsWith('{"durationUs"'));
     if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
     const r = JSON.parse(line) as { durationUs: number; requests: number; p50Us: number; p99Us: number; non2xx: number; errors: number };
     return { wallMs: r.durationUs / 1000, sent: r.requests, p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, failed: r.non2xx + r.errors };
   }
   const file = join(mkdtempSync(join(tmpdir(), "zf-bench-")), "bodies.json");
   writeFileSync(file, JSON.stringify(items.map((i) => ({ body: i.body, headers: { "X-ZenFlow-Signature": i.signature } }))));
-  const { stdout } = await run(process.execPath, ["--import", "tsx", join(__dirname, "load-client.ts"), url, file, String(CONCURRENCY), String(seconds)], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ["--import", "tsx", join(__dirname, "load-client.ts"), url, file, String(CONCURRENCY), String(seconds)],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const r = JSON.parse(stdout) as { wallMs: number; latencies: number[]; statuses: Record<string, number> };
   const lat = summary(r.latencies);
   const failed = Object.entries(r.statuses).reduce((n, [code, count]) => n + (code.startsWith("2") ? 0 : count), 0);
@@ -103,11 +118,21 @@ async function run(kind: TestDbKind, seconds: number) {
         id: `${prefix}_${stamp}_${i}`,
         event: "order/updated",
         created_at: new Date().toISOString(),
-        data: { order_id: 100000 + (i % 500), order_tenant_id: `SO-BENCH-${i % 500}`, state_id: 2, state_name: "In Progress", updated_at: new Date().toISOString() },
+        data: {
+          order_id: 100000 + (i % 500),
+          order_tenant_id: `SO-BENCH-${i % 500}`,
+          state_id: 2,
+          state_name: "In Progress",
+          updated_at: new Date().toISOString(),
+        },
       });
       return { body, signature: sign(hook.secret, body) };
     };
-    await load(hook.url, Array.from({ length: 2000 }, (_, i) => delivery("evt_warm", i)), 1);
+    await load(
+      hook.url,
+      Array.from({ length: 2000 }, (_, i) => delivery("evt_warm", i)),
+      1,
+    );
     const items = Array.from({ length: PER_SECOND_CEILING * seconds }, (_, i) => delivery("evt_bench", i));
     // The issue's case first: a burst of exactly 1,000 deliveries, each sent once (Node client,
     // which can stop at a count).
@@ -115,7 +140,9 @@ async function run(kind: TestDbKind, seconds: number) {
     const b0 = await endpointBuckets(stack);
     const burstLoad = await load(hook.url, burstItems, 0, "node");
     const b1 = await endpointBuckets(stack);
-    const burstStored = Number((await stack.db.knex("zenflow_inbox").where("event_id", "like", `evt_burst_${stamp}_%`).count({ n: "*" }))[0]!.n);
+    const burstStored = Number(
+      (await stack.db.knex("zenflow_inbox").where("event_id", "like", `evt_burst_${stamp}_%`).count({ n: "*" }))[0]!.n,
+    );
     const burst = {
       stored: burstStored,
       perSecond: (burstStored / burstLoad.wallMs) * 1000,
@@ -127,7 +154,9 @@ async function run(kind: TestDbKind, seconds: number) {
     const h0 = await endpointBuckets(stack);
     const r = await load(hook.url, items, seconds);
     const h1 = await endpointBuckets(stack);
-    const persisted = Number((await stack.db.knex("zenflow_inbox").where("event_id", "like", `evt_bench_${stamp}_%`).count({ n: "*" }))[0]!.n);
+    const persisted = Number(
+      (await stack.db.knex("zenflow_inbox").where("event_id", "like", `evt_bench_${stamp}_%`).count({ n: "*" }))[0]!.n,
+    );
     // Throughput counts deliveries answered 2xx within the run. The inbox may hold a few more:
     // requests still in flight when the client stopped counting are stored all the same.
     const acknowledged = r.sent - r.failed;

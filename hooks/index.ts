@@ -1,5 +1,5 @@
 // Subscribes every handler the manifest lists. Handlers only record work (see types.ts).
-import type { PluginContext } from "../plugin/host-api";
+import type { PluginContext } from "../plugin/core/host-api";
 import { onOrderCancelled } from "./order-cancelled";
 import { onOrderCreated } from "./order-created";
 import { onOrderUpdated } from "./order-updated";

@@ -1,4 +1,4 @@
-import type { ErpOrder, EventMeta } from "../plugin/host-api";
+import type { ErpOrder, EventMeta } from "../plugin/core/host-api";
 import { orderJob } from "../plugin/sync/export-orders";
 import { type HookDeps, isOwnEcho } from "./types";
 

@@ -1,4 +1,4 @@
-import type { EventMeta } from "../plugin/host-api";
+import type { EventMeta } from "../plugin/core/host-api";
 import { productJob } from "../plugin/sync/export-products";
 import { type HookDeps, isOwnEcho } from "./types";
 

@@ -1,4 +1,4 @@
-import type { ErpEventMap, EventMeta } from "../plugin/host-api";
+import type { ErpEventMap, EventMeta } from "../plugin/core/host-api";
 import { stockJob } from "../plugin/sync/export-stock";
 import { type HookDeps, isOwnEcho } from "./types";
 

@@ -1,7 +1,7 @@
 // What an ERP event handler may use: record work and log. Nothing here talks to ZenFlow.
 import type { EventRecorder } from "../plugin/outbox/event-recorder";
-import type { PluginLogger } from "../plugin/host-api";
-import type { ZenflowConfig } from "../plugin/config";
+import type { PluginLogger } from "../plugin/core/host-api";
+import type { ZenflowConfig } from "../plugin/core/config";
 
 export interface HookDeps {
   pluginId: string;

@@ -2,7 +2,7 @@
 // and its `default`, so hosts that `require()` it, `import()` it (ESM → default is
 // module.exports) or read `.default` all get the same object.
 import { createZenflowPlugin } from "./index";
-import { tuningFromEnv } from "./tuning";
+import { tuningFromEnv } from "./core/tuning";
 
 const { tuning, warning } = tuningFromEnv(process.env.ZENFLOW_TUNING);
 const plugin = createZenflowPlugin({ ...tuning, startupWarning: warning ?? undefined });

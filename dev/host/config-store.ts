@@ -2,7 +2,7 @@
 // Each process keeps the decrypted values in memory (ctx.config.get() is synchronous), polls
 // the row's version, and fires onChange listeners when another process saved.
 import type { Knex } from "knex";
-import type { PluginLogger } from "../../plugin/host-api";
+import type { PluginLogger } from "../../plugin/core/host-api";
 import {
   compileConfigSchema,
   deletePath,

@@ -2,7 +2,7 @@
 // delivered in this process only. Each handler is awaited (the contract makes the user's
 // request wait for it), timed, and isolated: a throw is logged and otherwise ignored.
 import { performance } from "node:perf_hooks";
-import type { EventMeta, PluginLogger } from "../../plugin/host-api";
+import type { EventMeta, PluginLogger } from "../../plugin/core/host-api";
 import { EventStats, type EventStat } from "./event-stats";
 
 export type EventHandler = (payload: unknown, meta: EventMeta) => Promise<void> | void;

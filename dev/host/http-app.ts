@@ -3,7 +3,7 @@
 // routers receive the raw request (contract section 4).
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Knex } from "knex";
-import type { ActionResult, HealthReport, PluginLogger, PluginManifest } from "../../plugin/host-api";
+import type { ActionResult, HealthReport, PluginLogger, PluginManifest } from "../../plugin/core/host-api";
 import { ADMIN_COOKIE, isAdmin, requireAdmin, sameSecret } from "./admin-auth";
 import type { ConfigStore, SaveResult } from "./config-store";
 import { properties, type JsonObject, type SchemaNode } from "./config-schema";

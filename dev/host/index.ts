@@ -1,12 +1,12 @@
 // The reference host: a small ERP that implements the host side of the ERP Plugin API
-// (../../shared/erp-plugin-api.md, types in plugin/host-api.ts) for exactly one plugin.
+// (../../shared/erp-plugin-api.md, types in plugin/core/host-api.ts) for exactly one plugin.
 // Several hosts may share one database, each behaving like a separate ERP process.
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Knex } from "knex";
-import type { ActionResult, ErpPlugin, HealthReport, PluginContext, PluginLogger, PluginManifest } from "../../plugin/host-api";
+import type { ActionResult, ErpPlugin, HealthReport, PluginContext, PluginLogger, PluginManifest } from "../../plugin/core/host-api";
 import { ConfigStore, type SaveResult } from "./config-store";
 import type { SchemaNode } from "./config-schema";
 import { DEFAULT_DATABASE_URL, openDatabase } from "./database";

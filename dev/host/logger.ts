@@ -1,6 +1,6 @@
 // Loggers: pino by default, or any pino-style logger a caller passes (tests record entries).
 import pino from "pino";
-import type { PluginLogger } from "../../plugin/host-api";
+import type { PluginLogger } from "../../plugin/core/host-api";
 
 type Level = keyof PluginLogger;
 const LEVELS: Level[] = ["debug", "info", "warn", "error"];

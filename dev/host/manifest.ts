@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import semver from "semver";
-import type { ErpEventName, ErpPlugin, PluginManifest } from "../../plugin/host-api";
+import type { ErpEventName, ErpPlugin, PluginManifest } from "../../plugin/core/host-api";
 import { compileConfigSchema, isObject } from "./config-schema";
 
 /** The version of the ERP Plugin API this host implements. */

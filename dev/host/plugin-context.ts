@@ -3,7 +3,7 @@
 // plugin registered through that context.
 import express from "express";
 import type { Knex } from "knex";
-import type { ErpApi, ErpEventName, PluginContext, PluginLogger, PluginManifest } from "../../plugin/host-api";
+import type { ErpApi, ErpEventName, PluginContext, PluginLogger, PluginManifest } from "../../plugin/core/host-api";
 import type { ConfigStore } from "./config-store";
 import type { EventBus, EventHandler } from "./events";
 

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Knex } from "knex";
-import type { PluginManifest } from "../../plugin/host-api";
+import type { PluginManifest } from "../../plugin/core/host-api";
 import { ManifestError } from "./manifest";
 import { withMigrationLock } from "./migration-lock";
 

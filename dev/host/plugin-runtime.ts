@@ -2,7 +2,15 @@
 // disable (deactivate with a deadline, then unhook), uninstall; plus health and actions.
 // Lifecycle steps are serialised so that activate and deactivate never overlap.
 import type { Knex } from "knex";
-import type { ActionResult, ErpApi, ErpPlugin, HealthReport, PluginContext, PluginLogger, PluginManifest } from "../../plugin/host-api";
+import type {
+  ActionResult,
+  ErpApi,
+  ErpPlugin,
+  HealthReport,
+  PluginContext,
+  PluginLogger,
+  PluginManifest,
+} from "../../plugin/core/host-api";
 import type { ConfigStore } from "./config-store";
 import { withDeadline } from "./deadline";
 import type { EventBus } from "./events";

@@ -2,10 +2,10 @@
 // tables. Each query stays on an index: these run against the ERP's live database.
 import type { Knex } from "knex";
 import { type BudgetSnapshot, budgetSnapshot } from "../budget/shared-budget";
-import { num, numOrNull } from "../db/dialect";
-import type { ErpPort } from "../erp-port";
-import { type Progress, type RunName, type RunRequest, pendingRequest, readProgress } from "../requests";
-import type { StateStore } from "../state";
+import { num, numOrNull } from "../core/dialect";
+import type { ErpPort } from "../core/erp-port";
+import { type Progress, type RunName, type RunRequest, pendingRequest, readProgress } from "../core/runs";
+import type { StateStore } from "../core/kv-store";
 import type { QueueName } from "../outbox/admin-ops";
 
 type Row = Record<string, unknown>;

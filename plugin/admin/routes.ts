@@ -2,8 +2,8 @@
 // them): the dashboard, its Retry/Discard buttons and the Prometheus metrics. The router
 // arrives bare, so bodies are parsed here, on the routes that need them.
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
-import { describeError } from "../errors";
-import { queueCounts } from "../health";
+import { describeError } from "../core/errors";
+import { queueCounts } from "../runtime/health";
 import {
   type AdminOpsDeps,
   type DeadLetterRef,
@@ -14,7 +14,7 @@ import {
   retryDeadLetter,
 } from "../outbox/admin-ops";
 import { randomBytes } from "node:crypto";
-import type { PluginView, ViewFn } from "../view";
+import type { PluginView, ViewFn } from "../runtime/view";
 import { createSigner, type Signer } from "./csrf";
 import { type DashboardModel, renderDashboard, renderNotice } from "./dashboard-page";
 import { plural } from "./format";

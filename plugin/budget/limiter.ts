@@ -2,8 +2,8 @@
 // is the in-process pacer: a priority queue with a concurrency cap. Every job it runs
 // first takes a token from the shared budget, waiting as long as the budget says.
 import Bottleneck from "bottleneck";
-import { AbortedError } from "../errors";
-import type { Clock } from "../clock";
+import { AbortedError } from "../core/errors";
+import type { Clock } from "../core/clock";
 import type { SharedBudget } from "./shared-budget";
 
 export interface LimiterOptions {

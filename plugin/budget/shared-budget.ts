@@ -2,8 +2,8 @@
 // atomic UPDATE that only succeeds while no pause is in force and all three windows
 // (minute, hour, day) have room, so the processes together never exceed ZenFlow's budget.
 import type { Knex } from "knex";
-import type { Clock } from "../clock";
-import { affected, num, numOrNull } from "../db/dialect";
+import type { Clock } from "../core/clock";
+import { affected, num, numOrNull } from "../core/dialect";
 import type { RateLimitInfo } from "../zenflow/http";
 import { type BudgetLimits, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
 

@@ -3,8 +3,8 @@
 import type { Knex } from "knex";
 import { plural, utc } from "../admin/format";
 import { RUN_LABELS } from "../admin/queries";
-import type { Clock } from "../clock";
-import { History } from "../history";
+import type { Clock } from "../core/clock";
+import { History } from "../core/history";
 import {
   type AdminOpsDeps,
   type DeadLetterRef,
@@ -13,8 +13,8 @@ import {
   retryAllDeadLetters,
   retryDeadLetter,
 } from "../outbox/admin-ops";
-import { type Progress, type RunName, pendingRequest, readProgress, requestRun } from "../requests";
-import type { StateStore } from "../state";
+import { type Progress, type RunName, pendingRequest, readProgress, requestRun } from "../core/runs";
+import type { StateStore } from "../core/kv-store";
 import { ProgressPrinter, type TextSink } from "./progress-bar";
 import { formatStatus, readStatus } from "./status";
 

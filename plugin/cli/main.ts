@@ -6,12 +6,12 @@
 import { hostname, userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import type { Knex } from "knex";
-import { type Clock, systemClock } from "../clock";
-import type { RunName } from "../requests";
-import { StateStore } from "../state";
+import { type Clock, systemClock } from "../core/clock";
+import type { RunName } from "../core/runs";
+import { StateStore } from "../core/kv-store";
 import { parseDeadLetterRef } from "../outbox/admin-ops";
 import { CliUsageError, EXIT, type CliContext, replayWebhookCommand, retryDeadCommand, runCommand, statusCommand } from "./commands";
-import { DatabaseUnreachable, UsageError, checkDatabase, openCliDatabase } from "./database";
+import { DatabaseUnreachable, UsageError, checkDatabase, openCliDatabase } from "../core/database";
 import type { TextSink } from "./progress-bar";
 
 export const USAGE = `Usage: zenflow-erp <command> [options]

@@ -2,7 +2,7 @@
 // pipe (CI logs) it writes a new line only when the progress moved by a step, so logs stay short.
 import { age, plural } from "../admin/format";
 import { percentOf } from "../admin/queries";
-import type { Progress } from "../requests";
+import type { Progress } from "../core/runs";
 
 export interface TextSink {
   write(text: string): void;

@@ -4,10 +4,10 @@
 import type { Knex } from "knex";
 import { age, isoOrNull, oneLine, plural, utc } from "../admin/format";
 import { latestBudget, listDeadLetters, missingScopes, percentOf, readRuns } from "../admin/queries";
-import type { Clock } from "../clock";
-import { assessHealth, queueCounts } from "../health";
-import type { HealthStatus } from "../host-api";
-import type { StateStore } from "../state";
+import type { Clock } from "../core/clock";
+import { assessHealth, queueCounts } from "../runtime/health";
+import type { HealthStatus } from "../core/host-api";
+import type { StateStore } from "../core/kv-store";
 
 export interface CliStatus {
   status: HealthStatus;

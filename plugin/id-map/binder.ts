@@ -1,8 +1,8 @@
 // The binder: which ZenFlow record an ERP record corresponds to, and what was last sent.
 // Uniqueness lives in the table's constraints (entity type + ERP id, entity type + ZenFlow id).
 import type { Knex } from "knex";
-import type { Clock } from "../clock";
-import { num, numOrNull } from "../db/dialect";
+import type { Clock } from "../core/clock";
+import { num, numOrNull } from "../core/dialect";
 
 /** `stock` rows key an ERP SKU@location and only carry the time of the last applied ZenFlow level. */
 export type EntityType = "order" | "product" | "stock";

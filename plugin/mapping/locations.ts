@@ -1,7 +1,7 @@
 // ERP stock locations ↔ ZenFlow location_id (pure). The ERP's ids are its own strings; the
 // admin maps them in settings. Unmapped ERP locations use the default location, or their
 // own id when no default is set.
-import type { ZenflowConfig } from "../config";
+import type { ZenflowConfig } from "../core/config";
 
 export function toZenflowLocation(config: Pick<ZenflowConfig, "locationMap" | "defaultLocationId">, erpLocation: string): string {
   return config.locationMap[erpLocation] ?? (config.defaultLocationId || erpLocation);

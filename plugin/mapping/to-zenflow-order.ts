@@ -1,7 +1,7 @@
 // ERP order → ZenFlow order payload (pure). Every problem is collected and reported
 // with the field and what to do, so an admin can fix the order in the ERP.
-import type { ErpOrder } from "../host-api";
-import { type FieldProblem, MappingError } from "../errors";
+import type { ErpOrder } from "../core/host-api";
+import { type FieldProblem, MappingError } from "../core/errors";
 import type { ZenflowOrderPatch, ZenflowOrderPayload } from "../zenflow/client";
 import { dateAsWritten, isCalendarDate } from "./dates";
 import { hashOf } from "./hash";

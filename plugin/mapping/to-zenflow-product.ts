@@ -1,8 +1,8 @@
 // ERP product → ZenFlow bulk-upsert item (pure). ZenFlow matches products by barcode; a
 // product without one follows the admin's choice (send the SKU as barcode, or skip it).
-import type { ZenflowConfig } from "../config";
-import { type FieldProblem, MappingError } from "../errors";
-import type { ErpProduct } from "../host-api";
+import type { ZenflowConfig } from "../core/config";
+import { type FieldProblem, MappingError } from "../core/errors";
+import type { ErpProduct } from "../core/host-api";
 import type { ZenflowProductPayload } from "../zenflow/client";
 import { hashOf } from "./hash";
 

@@ -3,9 +3,9 @@
 // functions only change rows; the running plugin's workers pick the rows up, so the CLI
 // can use them without the API key and without a running engine.
 import type { Knex } from "knex";
-import type { Clock } from "../clock";
-import { affected, isUniqueViolation, num, retryOnLockConflict } from "../db/dialect";
-import type { History } from "../history";
+import type { Clock } from "../core/clock";
+import { affected, isUniqueViolation, num, retryOnLockConflict } from "../core/dialect";
+import type { History } from "../core/history";
 
 export type QueueName = "outbox" | "inbox";
 
@@ -55,7 +55,16 @@ type Row = Record<string, unknown>;
 
 /** A row put back in its queue by an admin: due now, with a fresh attempt count. */
 function dueNowAfresh(now: number): Row {
-  return { status: "pending", attempts: 0, run_at: now, rerun: false, locked_by: null, lease_until: null, finished_at: null, updated_at: now };
+  return {
+    status: "pending",
+    attempts: 0,
+    run_at: now,
+    rerun: false,
+    locked_by: null,
+    lease_until: null,
+    finished_at: null,
+    updated_at: now,
+  };
 }
 
 async function retryRow(deps: AdminOpsDeps, queue: QueueName, row: Row): Promise<RetryOutcome> {

@@ -8,8 +8,8 @@
 // changes to one entity into one job, merges them into the entity's live job (or flags a
 // running job to run again), and deletes the routed rows.
 import type { Knex } from "knex";
-import type { Clock } from "../clock";
-import { affected, isMysql, num, retryOnLockConflict } from "../db/dialect";
+import type { Clock } from "../core/clock";
+import { affected, isMysql, num, retryOnLockConflict } from "../core/dialect";
 import type { EnqueueInput } from "./queue";
 
 const LOG = "zenflow_event_log";

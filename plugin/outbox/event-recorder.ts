@@ -2,8 +2,8 @@
 // single-row insert) and returns; dedupe and coalescing happen later, in the worker.
 // It never throws into the host. If the database refuses the write, the job is kept in
 // memory and written again shortly; the reconciliation is the last line of defence.
-import { describeError } from "../errors";
-import type { EventMeta, PluginLogger } from "../host-api";
+import { describeError } from "../core/errors";
+import type { EventMeta, PluginLogger } from "../core/host-api";
 import type { EventLog } from "./event-log";
 import type { EnqueueInput } from "./queue";
 

@@ -4,8 +4,8 @@
 // repeated changes into one send, and the `rerun` flag re-runs a job whose entity
 // changed while it was being sent.
 import type { Knex } from "knex";
-import type { Clock } from "../clock";
-import { affected, isMysql, isUniqueViolation, num, retryOnLockConflict } from "../db/dialect";
+import type { Clock } from "../core/clock";
+import { affected, isMysql, isUniqueViolation, num, retryOnLockConflict } from "../core/dialect";
 
 export type JobStatus = "pending" | "running" | "done" | "dead" | "superseded" | "ignored" | "unmatched" | "discarded";
 

@@ -2,13 +2,13 @@
 // every job as done, retried (backoff with full jitter, never before Retry-After) or
 // dead-lettered with a message an admin can act on. `runOnce()` lets tests drain the
 // queue deterministically; `start()` runs the same step in a loop.
-import type { Clock } from "../clock";
-import { AbortedError, AuthError, ContentionError, RateLimitError, ZenflowError, describeError } from "../errors";
-import type { History, HistoryEntry, Outcome } from "../history";
-import type { PluginLogger } from "../host-api";
+import type { Clock } from "../core/clock";
+import { AbortedError, AuthError, ContentionError, RateLimitError, ZenflowError, describeError } from "../core/errors";
+import type { History, HistoryEntry, Outcome } from "../core/history";
+import type { PluginLogger } from "../core/host-api";
 import type { SharedBudget } from "../budget/shared-budget";
 import { AUTH_PAUSE_MS } from "../budget/shared-budget";
-import { type BackoffPolicy, nextRunAt } from "./backoff";
+import { type BackoffPolicy, nextRunAt } from "../core/backoff";
 import type { EventLog } from "./event-log";
 import type { JobQueue, QueueJob } from "./queue";
 

@@ -5,14 +5,14 @@
 // Events of one order apply in order: each carries a ZenFlow time, and one older than the
 // state already applied changes nothing. A short per-order lease keeps two processes from
 // interleaving their ERP writes for the same order.
-import type { ZenflowConfig, ZenflowStateName } from "../config";
-import { ZENFLOW_STATES } from "../config";
-import { isUniqueViolation } from "../db/dialect";
-import type { ErpPort } from "../erp-port";
-import { ContentionError, describeError } from "../errors";
-import type { ErpOrder } from "../host-api";
+import type { ZenflowConfig, ZenflowStateName } from "../core/config";
+import { ZENFLOW_STATES } from "../core/config";
+import { isUniqueViolation } from "../core/dialect";
+import type { ErpPort } from "../core/erp-port";
+import { ContentionError, describeError } from "../core/errors";
+import type { ErpOrder } from "../core/host-api";
 import type { Binder } from "../id-map/binder";
-import type { Leases } from "../leases";
+import type { Leases } from "../core/leases";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { type Envelope, envelopeSchema, instant, normalizeEvent } from "../webhooks/envelope";

@@ -4,9 +4,9 @@
 // through the product mapping, then by barcode. The ERP's resulting stock.changed carries
 // our origin, so the stock hook never sends it back.
 import { z } from "zod";
-import type { ZenflowConfig } from "../config";
-import type { ErpPort } from "../erp-port";
-import { describeError } from "../errors";
+import type { ZenflowConfig } from "../core/config";
+import type { ErpPort } from "../core/erp-port";
+import { describeError } from "../core/errors";
 import type { Binder } from "../id-map/binder";
 import { toErpLocation } from "../mapping/locations";
 import type { QueueJob } from "../outbox/queue";

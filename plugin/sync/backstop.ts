@@ -3,12 +3,12 @@
 // priority, least recently checked first. A changed state goes through the inbox exactly
 // like a webhook, so ordering and dedupe rules are the same.
 import type { Knex } from "knex";
-import type { Clock } from "../clock";
-import type { ZenflowConfig } from "../config";
-import { iso } from "../clock";
-import { isUniqueViolation } from "../db/dialect";
-import type { ErpPort } from "../erp-port";
-import { NotFoundError } from "../errors";
+import type { Clock } from "../core/clock";
+import type { ZenflowConfig } from "../core/config";
+import { iso } from "../core/clock";
+import { isUniqueViolation } from "../core/dialect";
+import type { ErpPort } from "../core/erp-port";
+import { NotFoundError } from "../core/errors";
 import type { JobQueue } from "../outbox/queue";
 import { Priority, type ZenflowClient } from "../zenflow/client";
 import { stateOf } from "./apply-order-state";

@@ -5,21 +5,21 @@
 //   in ZenFlow + header changed      → PUT /orders/:id
 //   cancelled in the ERP             → POST /orders/:id/cancel (a note in the ERP if refused)
 import { z } from "zod";
-import type { ZenflowConfig } from "../config";
-import { erpCancelledStatus } from "../config";
-import type { Clock } from "../clock";
-import { NotFoundError, RejectedError, describeError } from "../errors";
-import type { ErpOrder } from "../host-api";
+import type { ZenflowConfig } from "../core/config";
+import { erpCancelledStatus } from "../core/config";
+import type { Clock } from "../core/clock";
+import { NotFoundError, RejectedError, describeError } from "../core/errors";
+import type { ErpOrder } from "../core/host-api";
 import type { Binder, Binding } from "../id-map/binder";
-import { isUniqueViolation } from "../db/dialect";
+import { isUniqueViolation } from "../core/dialect";
 import { type MappedOrder, headerPatch, orderLabel, toZenflowOrder } from "../mapping/to-zenflow-order";
 import type { EventLog } from "../outbox/event-log";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import type { ZenflowClient } from "../zenflow/client";
 import type { CreateOrdersResult } from "../zenflow/schemas";
-import type { ErpPort } from "../erp-port";
-import { chunksOf } from "../chunks";
+import type { ErpPort } from "../core/erp-port";
+import { chunksOf } from "../core/chunks";
 
 export const ORDER_KIND = "order";
 export const ORDER_PRIORITY = 10;

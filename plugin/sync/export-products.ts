@@ -4,17 +4,17 @@
 // answer become dead letters for those products only. Deleted or deactivated products are
 // soft-deleted in ZenFlow (DELETE /products/:id), finding the id by SKU when unknown.
 import { z } from "zod";
-import type { ZenflowConfig } from "../config";
-import type { ErpPort } from "../erp-port";
-import { NotFoundError, describeError } from "../errors";
-import type { ErpProduct } from "../host-api";
+import type { ZenflowConfig } from "../core/config";
+import type { ErpPort } from "../core/erp-port";
+import { NotFoundError, describeError } from "../core/errors";
+import type { ErpProduct } from "../core/host-api";
 import type { Binder, Binding } from "../id-map/binder";
 import { type MappedProduct, productLabel, toZenflowProduct } from "../mapping/to-zenflow-product";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { Priority, type PriorityValue, type ZenflowClient } from "../zenflow/client";
 import type { BulkProductsResult } from "../zenflow/schemas";
-import { chunksOf } from "../chunks";
+import { chunksOf } from "../core/chunks";
 
 export const PRODUCT_KIND = "product";
 export const PRODUCT_PRIORITY = 40;

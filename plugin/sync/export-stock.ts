@@ -4,15 +4,15 @@
 // per-item errors (unknown SKU or location, negative quantity) become dead letters for
 // those rows only.
 import { z } from "zod";
-import type { ZenflowConfig } from "../config";
-import { type FieldProblem, MappingError, NotYetError, describeError } from "../errors";
+import type { ZenflowConfig } from "../core/config";
+import { type FieldProblem, MappingError, NotYetError, describeError } from "../core/errors";
 import type { Binder } from "../id-map/binder";
 import { toZenflowLocation } from "../mapping/locations";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { Priority, type PriorityValue, type ZenflowClient } from "../zenflow/client";
 import type { BulkStockResult } from "../zenflow/schemas";
-import { chunksOf } from "../chunks";
+import { chunksOf } from "../core/chunks";
 
 export const STOCK_KIND = "stock";
 export const STOCK_PRIORITY = 30;

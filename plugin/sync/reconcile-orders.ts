@@ -4,14 +4,14 @@
 // differ from what ZenFlow last accepted, and every cancelled order ZenFlow was not told about.
 // It reads only the ERP and our tables: it spends no ZenFlow budget itself.
 import type { Knex } from "knex";
-import type { Clock } from "../clock";
-import { iso } from "../clock";
-import { type ZenflowConfig, erpCancelledStatus } from "../config";
-import type { ErpPort } from "../erp-port";
+import type { Clock } from "../core/clock";
+import { iso } from "../core/clock";
+import { type ZenflowConfig, erpCancelledStatus } from "../core/config";
+import type { ErpPort } from "../core/erp-port";
 import type { Binder } from "../id-map/binder";
 import type { EventLog } from "../outbox/event-log";
-import type { StateStore } from "../state";
-import type { ErpOrder } from "../host-api";
+import type { StateStore } from "../core/kv-store";
+import type { ErpOrder } from "../core/host-api";
 import { toZenflowOrder } from "../mapping/to-zenflow-order";
 import { orderJob } from "./export-orders";
 

@@ -5,15 +5,15 @@
 //                           where the ERP differs; those writes carry our origin, so they
 //                           never come back as stock changes to push
 //   stockSource = none    → nothing
-import type { Clock } from "../clock";
-import { NotYetError } from "../errors";
-import type { ZenflowConfig } from "../config";
-import type { ErpPort } from "../erp-port";
+import type { Clock } from "../core/clock";
+import { NotYetError } from "../core/errors";
+import type { ZenflowConfig } from "../core/config";
+import type { ErpPort } from "../core/erp-port";
 import type { Binder } from "../id-map/binder";
 import { toErpLocation } from "../mapping/locations";
 import type { EventLog } from "../outbox/event-log";
-import { clearRequest, type Progress, writeProgress } from "../requests";
-import type { StateStore } from "../state";
+import { clearRequest, type Progress, writeProgress } from "../core/runs";
+import type { StateStore } from "../core/kv-store";
 import { Priority, type ZenflowClient } from "../zenflow/client";
 import { pushStock, STOCK_ROWS_PER_REQUEST, stockJob, type StockRow } from "./export-stock";
 

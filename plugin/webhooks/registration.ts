@@ -5,11 +5,11 @@
 // the secret ZenFlow returns (once) sealed under the API key, and keeps earlier secrets
 // valid for a grace period so that deliveries already queued at ZenFlow still verify.
 import { randomBytes } from "node:crypto";
-import type { Clock } from "../clock";
-import type { ZenflowConfig } from "../config";
-import { keyIdOf } from "../key-id";
-import type { PluginLogger } from "../host-api";
-import type { StateStore } from "../state";
+import type { Clock } from "../core/clock";
+import type { ZenflowConfig } from "../core/config";
+import { keyIdOf } from "../core/key-id";
+import type { PluginLogger } from "../core/host-api";
+import type { StateStore } from "../core/kv-store";
 import type { ZenflowClient } from "../zenflow/client";
 import { open, seal } from "./secret-box";
 

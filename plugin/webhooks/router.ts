@@ -10,8 +10,8 @@
 // problems never turn into error statuses (ZenFlow could switch the hook off).
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import { describeError } from "../errors";
-import type { PluginView, ViewFn } from "../view";
+import { describeError } from "../core/errors";
+import type { PluginView, ViewFn } from "../runtime/view";
 import { entityOf, envelopeSchema, instant, kindOf, normalizeEvent } from "./envelope";
 import { readRegistration, validSecrets, webhookToken } from "./registration";
 import { InboxIngest } from "./ingest";

@@ -16,8 +16,8 @@ import {
   TimeoutError,
   UnexpectedStatusError,
   type ZenflowError,
-} from "../errors";
-import type { Clock } from "../clock";
+} from "../core/errors";
+import type { Clock } from "../core/clock";
 import { errorEnvelopeSchema } from "./schemas";
 
 export type QueryValue = string | number | boolean | undefined | (string | number)[];

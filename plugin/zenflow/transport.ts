@@ -2,11 +2,11 @@
 // therefore the shared budget), with ZenFlow's answers fed back into that budget:
 // 429 → a pause every process honours, 401/revoked keys → sending paused and health down,
 // X-RateLimit-* → the shared count corrected.
-import { AuthError, RateLimitError } from "../errors";
-import type { Clock } from "../clock";
+import { AuthError, RateLimitError } from "../core/errors";
+import type { Clock } from "../core/clock";
 import type { RequestLimiter } from "../budget/limiter";
 import type { SharedBudget } from "../budget/shared-budget";
-import type { PluginLogger } from "../host-api";
+import type { PluginLogger } from "../core/host-api";
 import type { HttpSend, ZenflowRequest, ZenflowResponse } from "./http";
 import { Priority, type PriorityValue, type Transport } from "./client";
 

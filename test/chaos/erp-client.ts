@@ -1,7 +1,7 @@
 // The ERP's own JSON API (/erp/*, dev/host/erp-http.ts) of a host running in another OS
 // process. Every call is a real HTTP request, so a killed host or a dropped database
 // shows up here as the failure a user of the ERP would see.
-import type { ErpOrder, ErpProduct } from "../../plugin/host-api";
+import type { ErpOrder, ErpProduct } from "../../plugin/core/host-api";
 import type { NewOrderInput, OrderHistoryEntry, OrderPatch, Shipment } from "../../dev/host";
 
 export class ErpHttpError extends Error {

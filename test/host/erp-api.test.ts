@@ -1,7 +1,7 @@
 // ctx.erp (contract sections 6 and 8): list order, cursors, updatedSince, limits, error codes.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { ErpApi, ErpOrder } from "../../plugin/host-api";
+import type { ErpApi, ErpOrder } from "../../plugin/core/host-api";
 import type { Host } from "../../dev/host";
 import { createTestDb, testDbKinds, type TestDb } from "../support/db";
 import { sampleOrder, startTestHost } from "./helpers";

@@ -1,7 +1,7 @@
 // Shared pieces of the reference host's tests: the fixture plugin, a recording logger, and
 // hosts on a fresh test database.
 import { join } from "node:path";
-import type { ErpPlugin, PluginLogger } from "../../plugin/host-api";
+import type { ErpPlugin, PluginLogger } from "../../plugin/core/host-api";
 import { startHost, type Host, type HostOptions } from "../../dev/host";
 
 export const FIXTURE_DIR = join(__dirname, "fixtures", "test-plugin");

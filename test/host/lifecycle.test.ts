@@ -2,7 +2,7 @@
 // deactivate with a deadline, events during deactivate, health and actions.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { ErpPlugin } from "../../plugin/host-api";
+import type { ErpPlugin } from "../../plugin/core/host-api";
 import { createTestDb, testDbKinds, type TestDb } from "../support/db";
 import { createFixturePlugin, sampleOrder, startTestHost, waitFor } from "./helpers";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { NewOrderInput } from "../../dev/host";
-import { writeProgress } from "../../plugin/requests";
+import { writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { addSandboxProduct, SANDBOX_KEY, type Stack, startStack } from "../support/stack";

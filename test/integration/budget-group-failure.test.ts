@@ -4,7 +4,7 @@
 // error, while ZenFlow had received one request.)
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ErpOrder } from "../../plugin/host-api";
+import type { ErpOrder } from "../../plugin/core/host-api";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { eventually, startStack } from "../support/stack";

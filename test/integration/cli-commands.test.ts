@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { pendingRequest, readProgress, requestRun, writeProgress } from "../../plugin/requests";
+import { pendingRequest, readProgress, requestRun, writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { addSandboxProduct, eventually, ROOT, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
@@ -188,7 +188,7 @@ describe("command line", { concurrency: true }, () => {
       it("import-catalog requests the run, shows its progress until done, and follows a run already in progress", async () => {
         const state = stack.main.plugin.runtime()!.shared.state;
         const run = cli(["import-catalog", "--json"], env);
-        // The test stands in for the import task (plugin/sync/catalog-import.ts): it picks the
+        // The test stands in for the import task (plugin/sync/export-catalog.ts): it picks the
         // request up, records progress, and clears the request when done.
         const req = await eventually(() => pendingRequest(state, "import-catalog"), 15_000, "the CLI's request");
         assert.match(req!.by, /^command line \(/);

@@ -2,8 +2,8 @@
 // and runs as a scheduled task that one process in the cluster takes through its lease.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { systemClock } from "../../plugin/clock";
-import { HOUSEKEEPING_TASK, housekeepingTask, purgeExpired } from "../../plugin/housekeeping";
+import { systemClock } from "../../plugin/core/clock";
+import { HOUSEKEEPING_TASK, housekeepingTask, purgeExpired } from "../../plugin/runtime/tasks/housekeeping";
 import { testDbKinds } from "../support/db";
 import { eventually, type Stack, startStack } from "../support/stack";
 

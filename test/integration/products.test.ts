@@ -2,7 +2,7 @@
 // barcode fallback, and a resumable catalog import that never starves orders.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { requestRun, readProgress } from "../../plugin/requests";
+import { requestRun, readProgress } from "../../plugin/core/runs";
 import { newOrder, newProduct } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { eventually, startStack, type Stack } from "../support/stack";

@@ -1,14 +1,14 @@
 // Cluster-wide singletons: a scheduled task runs in one ERP process at a time, holding a lease
-// row only while it runs (plugin/scheduler.ts, plugin/leases.ts). When its holder dies, the
+// row only while it runs (plugin/runtime/scheduler.ts, plugin/core/leases.ts). When its holder dies, the
 // lease expires and another process runs the task within one lease period.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { systemClock } from "../../plugin/clock";
-import { Leases } from "../../plugin/leases";
-import { type LastRun, Scheduler } from "../../plugin/scheduler";
-import { StateStore } from "../../plugin/state";
+import { systemClock } from "../../plugin/core/clock";
+import { Leases } from "../../plugin/core/leases";
+import { type LastRun, Scheduler } from "../../plugin/runtime/scheduler";
+import { StateStore } from "../../plugin/core/kv-store";
 import { testDbKinds } from "../support/db";
 import { scaledClock } from "../support/fast-clock";
 import { recordingLogger } from "../support/recording-logger";

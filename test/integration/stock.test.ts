@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import type { Host } from "../../dev/host";
 import { testDbKinds } from "../support/db";
 import { eventually, startStack, type Stack } from "../support/stack";
-import { readProgress } from "../../plugin/requests";
+import { readProgress } from "../../plugin/core/runs";
 import { newProduct } from "../support/builders";
 
 const CONFIG = {

@@ -1,6 +1,6 @@
 // A clock double for budget tests: sleeping advances time instead of waiting, so a test
 // can cross minute windows in milliseconds. The sandbox and every plugin instance share it.
-import type { Clock } from "../../plugin/clock";
+import type { Clock } from "../../plugin/core/clock";
 
 export function fastClock(start = Date.now()): Clock & { advance(ms: number): void } {
   let offset = start - Date.now();

@@ -1,5 +1,5 @@
 // The allowed logger double: records every line so tests can assert what was (and was not) logged.
-import type { PluginLogger } from "../../plugin/host-api";
+import type { PluginLogger } from "../../plugin/core/host-api";
 
 export interface LogLine {
   level: "debug" | "info" | "warn" | "error";

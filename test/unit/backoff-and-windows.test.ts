@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fullJitterDelay, nextRunAt } from "../../plugin/outbox/backoff";
+import { fullJitterDelay, nextRunAt } from "../../plugin/core/backoff";
 import { MINUTE, inBoundaryGuard, windowStart } from "../../plugin/budget/windows";
 
 describe("backoff", () => {

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { configJsonSchema, parseConfig, DEFAULT_STATUS_MAP } from "../../plugin/config";
-import { ACTIONS, buildManifest } from "../../plugin/manifest";
-import { actions } from "../../plugin/actions";
+import { configJsonSchema, parseConfig, DEFAULT_STATUS_MAP } from "../../plugin/core/config";
+import { ACTIONS, buildManifest } from "../../plugin/core/manifest";
+import { actions } from "../../plugin/admin/actions";
 
 const root = join(__dirname, "..", "..");
 

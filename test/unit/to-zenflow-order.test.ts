@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MappingError } from "../../plugin/errors";
-import type { ErpOrder } from "../../plugin/host-api";
+import { MappingError } from "../../plugin/core/errors";
+import type { ErpOrder } from "../../plugin/core/host-api";
 import { formatAddress, toZenflowOrder } from "../../plugin/mapping/to-zenflow-order";
 import { dateAsWritten, isCalendarDate } from "../../plugin/mapping/dates";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { tuningFromEnv } from "../../plugin/tuning";
+import { tuningFromEnv } from "../../plugin/core/tuning";
 
 describe("ZENFLOW_TUNING", () => {
   it("takes valid timings", () => {

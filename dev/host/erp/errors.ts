@@ -1,6 +1,6 @@
 // Errors thrown by the ERP carry the string `code` of the contract (section 6), so that a
 // plugin can tell "the order does not exist" from "the database is down".
-import type { ErpErrorCode } from "../../../plugin/host-api";
+import type { ErpErrorCode } from "../../../plugin/core/host-api";
 
 export interface ErpError extends Error {
   code: ErpErrorCode;

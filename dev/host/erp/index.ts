@@ -3,7 +3,7 @@
 // events are emitted after COMMIT, tagged with the plugin id when the plugin made the change.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import type { ErpApi, ErpOrder, ErpProduct, EventMeta, PluginLogger } from "../../../plugin/host-api";
+import type { ErpApi, ErpOrder, ErpProduct, EventMeta, PluginLogger } from "../../../plugin/core/host-api";
 import { ORDER_STATUSES } from "../schema";
 import { erpError, isErpError } from "./errors";
 import * as orders from "./orders";

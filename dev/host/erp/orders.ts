@@ -2,7 +2,7 @@
 // events they cause; the caller emits them after the transaction commits.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import type { ErpAddress, ErpOrder, ErpOrderItem, Page } from "../../../plugin/host-api";
+import type { ErpAddress, ErpOrder, ErpOrderItem, Page } from "../../../plugin/core/host-api";
 import { erpError } from "./errors";
 import {
   isPlainObject,

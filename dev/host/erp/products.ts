@@ -1,7 +1,7 @@
 // Products: the ERP's own catalogue operations and the reads behind ctx.erp.products.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import type { ErpProduct, Page } from "../../../plugin/host-api";
+import type { ErpProduct, Page } from "../../../plugin/core/host-api";
 import { erpError } from "./errors";
 import { isPlainObject, nowIso, optionalBoolean, optionalNumber, optionalString, requireNonEmptyString, requireObject } from "./input";
 import { clampLimit, decodeCursor, encodeCursor, normaliseTimestamp } from "./paging";

@@ -1,6 +1,6 @@
 // Conversions between erp_ table rows and the contract's records. JSON columns are stored as
 // text so that the same schema works on SQLite and MariaDB.
-import type { ErpOrder, ErpProduct } from "../../../plugin/host-api";
+import type { ErpOrder, ErpProduct } from "../../../plugin/core/host-api";
 
 export interface OrderRow {
   id: string;

@@ -1,6 +1,6 @@
 // Stock levels per (sku, location). `set` is absolute, so repeating it is harmless.
 import type { Knex } from "knex";
-import type { ErpStockLevel, Page } from "../../../plugin/host-api";
+import type { ErpStockLevel, Page } from "../../../plugin/core/host-api";
 import { erpError } from "./errors";
 import { isPlainObject, nowIso, optionalString, requireNonEmptyString, requireObject } from "./input";
 import { clampLimit, decodeCursor, encodeCursor } from "./paging";

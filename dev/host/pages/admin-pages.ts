@@ -1,6 +1,6 @@
 // The host's own admin screens: the plugin list and the plugin manager (config form,
 // actions, health, enable/disable). Server-rendered, no front-end build.
-import type { ActionResult, HealthReport, PluginManifest } from "../../../plugin/host-api";
+import type { ActionResult, HealthReport, PluginManifest } from "../../../plugin/core/host-api";
 import type { SchemaNode } from "../config-schema";
 import { renderConfigFields, type FormState } from "./config-form";
 import { esc, html, page, statusBadge, type Html } from "./html";

@@ -1,29 +1,29 @@
 // Everything that depends on a valid config: the ZenFlow client, the shared budget and
 // its limiter, the outbox worker and the scheduled tasks. Rebuilt when the config changes.
-import type { ZenflowConfig } from "./config";
-import { keyIdOf } from "./key-id";
-import { RequestLimiter } from "./budget/limiter";
-import { SharedBudget } from "./budget/shared-budget";
-import type { BackoffPolicy } from "./outbox/backoff";
-import { Worker } from "./outbox/worker";
+import type { ZenflowConfig } from "../core/config";
+import { keyIdOf } from "../core/key-id";
+import { RequestLimiter } from "../budget/limiter";
+import { SharedBudget } from "../budget/shared-budget";
+import type { BackoffPolicy } from "../core/backoff";
+import { Worker } from "../outbox/worker";
 import { Scheduler } from "./scheduler";
-import { housekeepingTask } from "./housekeeping";
-import { createOrderExporter } from "./sync/export-orders";
-import { reconcileOrders } from "./sync/reconcile-orders";
-import { createOrderStateApplier } from "./sync/apply-order-state";
-import { createStockApplier } from "./sync/apply-stock";
-import { backstop } from "./sync/backstop";
-import { runCatalogImport } from "./sync/catalog-import";
-import { createProductExporter } from "./sync/export-products";
-import { createStockExporter } from "./sync/export-stock";
-import { runStockSync } from "./sync/stock-sync";
-import { clearRequest, pendingRequest } from "./requests";
-import { ensureSubscription } from "./webhooks/registration";
-import { AUTH_ERROR_CODES, AuthError, describeError } from "./errors";
-import { createZenflowClient, type ZenflowClient } from "./zenflow/client";
-import { createHttp } from "./zenflow/http";
-import { createTransport } from "./zenflow/transport";
-import type { Shared } from "./shared";
+import { housekeepingTask } from "./tasks/housekeeping";
+import { createOrderExporter } from "../sync/export-orders";
+import { reconcileOrders } from "../sync/reconcile-orders";
+import { createOrderStateApplier } from "../sync/apply-order-state";
+import { createStockApplier } from "../sync/apply-stock";
+import { backstop } from "../sync/backstop";
+import { runCatalogImport } from "../sync/export-catalog";
+import { createProductExporter } from "../sync/export-products";
+import { createStockExporter } from "../sync/export-stock";
+import { runStockSync } from "../sync/stock-sync";
+import { clearRequest, pendingRequest } from "../core/runs";
+import { ensureSubscription } from "../webhooks/registration";
+import { AUTH_ERROR_CODES, AuthError, describeError } from "../core/errors";
+import { createZenflowClient, type ZenflowClient } from "../zenflow/client";
+import { createHttp } from "../zenflow/http";
+import { createTransport } from "../zenflow/transport";
+import type { Shared } from "./activation";
 
 export interface EngineTuning {
   pollMs: number;

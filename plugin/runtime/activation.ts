@@ -1,17 +1,17 @@
 // What every part of the running plugin shares regardless of config: the database-backed
 // stores and the adapters to the host. Built once per activation in the composition root.
 import type { Knex } from "knex";
-import type { Clock } from "./clock";
-import type { ErpPort } from "./erp-port";
-import type { History } from "./history";
-import type { PluginLogger } from "./host-api";
-import type { Binder } from "./id-map/binder";
-import type { Leases } from "./leases";
-import type { JobQueue } from "./outbox/queue";
-import type { EventRecorder } from "./outbox/event-recorder";
-import type { EventLog } from "./outbox/event-log";
-import type { StateStore } from "./state";
-import type { Metrics } from "./admin/metrics";
+import type { Clock } from "../core/clock";
+import type { ErpPort } from "../core/erp-port";
+import type { History } from "../core/history";
+import type { PluginLogger } from "../core/host-api";
+import type { Binder } from "../id-map/binder";
+import type { Leases } from "../core/leases";
+import type { JobQueue } from "../outbox/queue";
+import type { EventRecorder } from "../outbox/event-recorder";
+import type { EventLog } from "../outbox/event-log";
+import type { StateStore } from "../core/kv-store";
+import type { Metrics } from "../admin/metrics";
 
 export interface Shared {
   pluginId: string;

@@ -4,10 +4,10 @@
 // batches with a pause in between: no statement holds locks for long, and the ERP's own
 // requests get the database between batches. Dead letters and waiting work are never touched.
 import type { Knex } from "knex";
-import type { Clock } from "./clock";
-import { affected, retryOnLockConflict } from "./db/dialect";
-import type { PluginLogger } from "./host-api";
-import type { ScheduledTask } from "./scheduler";
+import type { Clock } from "../../core/clock";
+import { affected, retryOnLockConflict } from "../../core/dialect";
+import type { PluginLogger } from "../../core/host-api";
+import type { ScheduledTask } from "../scheduler";
 
 export const HOUSEKEEPING_TASK = "housekeeping";
 /** Daily, at a quiet hour (UTC) away from the full stock sync's default 03:00. */

@@ -1,9 +1,9 @@
 // health(): one status and one line an admin can act on, worst problem first.
 // Never includes secrets: only counts, times and ZenFlow's error codes/messages.
 import type { Knex } from "knex";
-import { num } from "./db/dialect";
-import type { HealthReport } from "./host-api";
-import type { BudgetSnapshot } from "./budget/shared-budget";
+import { num } from "../core/dialect";
+import type { HealthReport } from "../core/host-api";
+import type { BudgetSnapshot } from "../budget/shared-budget";
 
 export interface QueueCounts {
   pending: number;

@@ -2,7 +2,7 @@
 // A holder that dies simply stops renewing; another process takes over after the TTL.
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
-import { affected } from "./db/dialect";
+import { affected } from "./dialect";
 
 export class Leases {
   constructor(

@@ -1,7 +1,7 @@
 // Work an admin asks for (from the config screen's actions, the dashboard or the CLI),
 // recorded in the database so that whichever ERP process holds the task's lease runs it,
 // and progress that every process, the dashboard and the CLI can read.
-import type { StateStore } from "./state";
+import type { StateStore } from "./kv-store";
 
 export type RunName = "import-catalog" | "sync-stock" | "reconcile-orders";
 

@@ -4,10 +4,10 @@
 // saves its cursor after every page, so a crash or restart resumes where it stopped; runs
 // at import priority behind a budget reserve, so orders keep flowing. Bad products are
 // queued as ordinary product jobs, where they become dead letters an admin can retry.
-import type { ErpPort } from "../erp-port";
-import type { ErpProduct } from "../host-api";
+import type { ErpPort } from "../core/erp-port";
+import type { ErpProduct } from "../core/host-api";
 import { toZenflowProduct } from "../mapping/to-zenflow-product";
-import { clearRequest, pendingRequest, type Progress, readProgress, writeProgress } from "../requests";
+import { clearRequest, pendingRequest, type Progress, readProgress, writeProgress } from "../core/runs";
 import { Priority } from "../zenflow/client";
 import { productJob, PRODUCTS_PER_REQUEST, type UpsertItem, upsertProducts } from "./export-products";
 import type { BulkRunDeps } from "./stock-sync";

@@ -1,11 +1,11 @@
 // The buttons on the config screen (manifest `actions`): each returns { ok, message } in
 // words an admin understands. The same functions serve the dashboard and the CLI.
-import { AUTH_ERROR_CODES, AuthError, NetworkError, TimeoutError, describeError } from "./errors";
-import type { ActionResult } from "./host-api";
-import { retryAllDeadLetters } from "./outbox/admin-ops";
-import { requestRun } from "./requests";
-import type { PluginView } from "./view";
-import { Priority } from "./zenflow/client";
+import { AUTH_ERROR_CODES, AuthError, NetworkError, TimeoutError, describeError } from "../core/errors";
+import type { ActionResult } from "../core/host-api";
+import { retryAllDeadLetters } from "../outbox/admin-ops";
+import { requestRun } from "../core/runs";
+import type { PluginView } from "../runtime/view";
+import { Priority } from "../zenflow/client";
 
 export type Action = (view: PluginView, input?: unknown) => Promise<ActionResult>;
 

@@ -1,10 +1,10 @@
 // What the admin screens, the webhook receiver, actions and the CLI may see of a running
 // plugin. Passed as a function so callers always see the current engine (config changes
 // rebuild it) without holding on to a stale one.
-import type { ZenflowConfig } from "./config";
+import type { ZenflowConfig } from "../core/config";
 import type { Engine } from "./engine";
-import type { ActionResult, HealthReport } from "./host-api";
-import type { Shared } from "./shared";
+import type { ActionResult, HealthReport } from "../core/host-api";
+import type { Shared } from "./activation";
 
 export interface PluginView {
   pluginId: string;

@@ -2,11 +2,11 @@
 // ticks; the one that wins the task's lease runs it, renews the lease while it works,
 // and records the run in zenflow_state so no other process repeats it.
 import { Cron } from "croner";
-import type { Clock } from "./clock";
-import { describeError } from "./errors";
-import type { PluginLogger } from "./host-api";
-import type { Leases } from "./leases";
-import type { StateStore } from "./state";
+import type { Clock } from "../core/clock";
+import { describeError } from "../core/errors";
+import type { PluginLogger } from "../core/host-api";
+import type { Leases } from "../core/leases";
+import type { StateStore } from "../core/kv-store";
 
 export interface ScheduledTask {
   name: string;

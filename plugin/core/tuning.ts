@@ -2,7 +2,7 @@
 // them shorter): leases, ticks, polls, debounce. Read from ZENFLOW_TUNING (JSON) by the
 // module the host loads; anything malformed is ignored with a warning, never a failure.
 import { z } from "zod";
-import type { EngineTuning } from "./engine";
+import type { EngineTuning } from "../runtime/engine";
 
 const tuningSchema = z
   .object({
