@@ -7,7 +7,7 @@ import type { Knex } from "knex";
 import { newOrder } from "../test/support/builders";
 import { testDbKinds, type TestDbKind } from "../test/support/db";
 import { startStack } from "../test/support/stack";
-import { orderJob } from "../plugin/sync/export-orders";
+import { orderJob } from "../plugin/jobs/order-job";
 import { printTable, summary, writeResult } from "./support";
 
 const HOOK_SAMPLES = Number(process.env.BENCH_HOOK_SAMPLES ?? 2000);

@@ -1,5 +1,5 @@
 import type { ErpOrder, EventMeta } from "../plugin/core/host-api";
-import { orderJob } from "../plugin/sync/export-orders";
+import { orderJob } from "../plugin/jobs/order-job";
 import { type HookDeps, isOwnEcho } from "./types";
 
 export function onOrderCancelled(deps: HookDeps) {

@@ -1,5 +1,5 @@
 import type { ErpProduct, EventMeta } from "../plugin/core/host-api";
-import { productJob } from "../plugin/sync/export-products";
+import { productJob } from "../plugin/jobs/product-job";
 import { type HookDeps, isOwnEcho } from "./types";
 
 // product.created and product.updated: the synchronizer reads the product's current state

@@ -1,5 +1,5 @@
 import type { EventMeta } from "../plugin/core/host-api";
-import { productJob } from "../plugin/sync/export-products";
+import { productJob } from "../plugin/jobs/product-job";
 import { type HookDeps, isOwnEcho } from "./types";
 
 // The product is gone from the ERP: its SKU travels with the job so ZenFlow's copy can be found.

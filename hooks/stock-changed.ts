@@ -1,5 +1,5 @@
 import type { ErpEventMap, EventMeta } from "../plugin/core/host-api";
-import { stockJob } from "../plugin/sync/export-stock";
+import { stockJob } from "../plugin/jobs/stock-job";
 import { type HookDeps, isOwnEcho } from "./types";
 
 // Only when the ERP owns stock. A change the plugin made (applying ZenFlow's level) carries

@@ -1,11 +1,11 @@
 // What an ERP event handler may use: record work and log. Nothing here talks to ZenFlow.
-import type { EventRecorder } from "../plugin/outbox/event-recorder";
+import type { JobRecorder } from "../plugin/jobs/job";
 import type { PluginLogger } from "../plugin/core/host-api";
 import type { ZenflowConfig } from "../plugin/core/config";
 
 export interface HookDeps {
   pluginId: string;
-  recorder: EventRecorder;
+  recorder: JobRecorder;
   log: PluginLogger;
   /** The current valid config, or null while the plugin is unconfigured. */
   config: () => ZenflowConfig | null;

@@ -21,10 +21,12 @@ import { Binder } from "./id-map/binder";
 import { Leases } from "./core/leases";
 import { EventRecorder } from "./outbox/event-recorder";
 import { EventLog } from "./outbox/event-log";
-import { ORDER_KIND, mergeOrderPayloads } from "./sync/export-orders";
+import { ORDER_KIND, mergeOrderPayloads } from "./jobs/order-job";
 import { JobQueue } from "./outbox/queue";
 import type { Shared } from "./runtime/activation";
-import { StateStore } from "./core/kv-store";
+import { KvStore } from "./core/kv-store";
+import { WEBHOOK_PROBLEM_KEY } from "./webhooks/registration";
+import { Table } from "./core/tables";
 
 export interface PluginOptions extends Partial<EngineTuning> {
   clock?: Clock;
@@ -115,8 +117,8 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       ctx = c;
       const db = c.db;
       const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-      const outbox = new JobQueue({ db, table: "zenflow_outbox", clock, workerId, leaseMs: tuning.leaseMs });
-      const inbox = new JobQueue({ db, table: "zenflow_inbox", clock, workerId, leaseMs: tuning.leaseMs });
+      const outbox = new JobQueue({ db, table: Table.outbox, activeKey: true, clock, workerId, leaseMs: tuning.leaseMs });
+      const inbox = new JobQueue({ db, table: Table.inbox, activeKey: false, clock, workerId, leaseMs: tuning.leaseMs });
       const eventLog = new EventLog({ db, clock, mergers: { [ORDER_KIND]: mergeOrderPayloads }, debounceMs: tuning.debounceMs });
       const recorder = new EventRecorder({ log: eventLog, logger: c.log });
       shared = {
@@ -131,7 +133,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         inbox,
         binder: new Binder(db, clock),
         history: new History(db, clock),
-        state: new StateStore(db, clock),
+        state: new KvStore(db, clock),
         leases: new Leases(db, clock),
         eventLog,
         recorder,
@@ -188,7 +190,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           engine ? engine.budget.snapshot() : Promise.resolve(null),
           queueCounts(shared.db),
           missingScopes(shared.db),
-          engine ? shared.state.get<{ message: string; scope?: string }>("webhook:problem") : Promise.resolve(null),
+          engine ? shared.state.get(WEBHOOK_PROBLEM_KEY) : Promise.resolve(null),
         ]);
         return assessHealth({
           now: clock.now(),

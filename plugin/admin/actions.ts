@@ -5,7 +5,7 @@ import type { ActionResult } from "../core/host-api";
 import { retryAllDeadLetters } from "../outbox/admin-ops";
 import { requestRun } from "../core/runs";
 import type { PluginView } from "../runtime/view";
-import { Priority } from "../zenflow/client";
+import { Priority } from "../jobs/priorities";
 
 export type Action = (view: PluginView, input?: unknown) => Promise<ActionResult>;
 

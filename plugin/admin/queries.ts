@@ -5,8 +5,10 @@ import { type BudgetSnapshot, budgetSnapshot } from "../budget/shared-budget";
 import { num, numOrNull } from "../core/dialect";
 import type { ErpPort } from "../core/erp-port";
 import { type Progress, type RunName, type RunRequest, pendingRequest, readProgress } from "../core/runs";
-import type { StateStore } from "../core/kv-store";
-import type { QueueName } from "../outbox/admin-ops";
+import type { KvStore } from "../core/kv-store";
+import { QUEUE_TABLES, type QueueName } from "../outbox/admin-ops";
+import { entityKey } from "../jobs/keys";
+import { Table } from "../core/tables";
 
 type Row = Record<string, unknown>;
 
@@ -27,7 +29,7 @@ export interface DeadLetter {
 export async function listDeadLetters(db: Knex, limit = 100): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
   for (const queue of ["outbox", "inbox"] as const) {
-    const rows: Row[] = await db(`zenflow_${queue}`).where("status", "dead").orderBy("id", "desc").limit(limit);
+    const rows: Row[] = await db(QUEUE_TABLES[queue]).where("status", "dead").orderBy("id", "desc").limit(limit);
     for (const r of rows) {
       out.push({
         queue,
@@ -86,7 +88,7 @@ const SUCCESS_OUTCOMES = ["sent", "noop", "applied"];
 export async function recentFailures(db: Knex, limit = 20): Promise<FailureItem[]> {
   const rows: Row[] = [];
   for (const outcome of FAILURE_OUTCOMES) {
-    rows.push(...(await db("zenflow_history").where({ outcome }).orderBy("at", "desc").orderBy("id", "desc").limit(limit)));
+    rows.push(...(await db(Table.history).where({ outcome }).orderBy("at", "desc").orderBy("id", "desc").limit(limit)));
   }
   const items = rows
     .map(toHistoryItem)
@@ -95,7 +97,7 @@ export async function recentFailures(db: Knex, limit = 20): Promise<FailureItem[
   const keys = [...new Set(items.map((i) => i.entityKey))];
   const laterSuccess = new Map<string, number>();
   if (keys.length) {
-    const ok: Row[] = await db("zenflow_history")
+    const ok: Row[] = await db(Table.history)
       .whereIn("entity_key", keys)
       .whereIn("outcome", SUCCESS_OUTCOMES)
       .groupBy("entity_key")
@@ -119,7 +121,7 @@ export const RUN_LABELS: Partial<Record<RunName, string>> = {
 };
 
 /** Admin-requested runs that have progress or a pending request (nothing when none ever ran). */
-export async function readRuns(state: StateStore): Promise<RunInfo[]> {
+export async function readRuns(state: KvStore): Promise<RunInfo[]> {
   const out: RunInfo[] = [];
   for (const [name, label] of Object.entries(RUN_LABELS) as [RunName, string][]) {
     const [progress, request] = await Promise.all([readProgress(state, name), pendingRequest(state, name)]);
@@ -172,7 +174,7 @@ export async function lookup(db: Knex, erp: ErpPort | null, query: string): Prom
   const mapRows = new Map<number, Row>();
   for (const column of ["erp_ref", "barcode", "zenflow_id"]) {
     // (entity_type, column) is indexed for each of these.
-    const rows: Row[] = await db("zenflow_id_map").whereIn("entity_type", types).andWhere(column, q).limit(20);
+    const rows: Row[] = await db(Table.idMap).whereIn("entity_type", types).andWhere(column, q).limit(20);
     for (const r of rows) mapRows.set(num(r.id), r);
   }
   result.mappings = [...mapRows.values()].map((r) => ({
@@ -190,16 +192,16 @@ export async function lookup(db: Knex, erp: ErpPort | null, query: string): Prom
     const [order, product] = await Promise.all([erp.findOrderByNumber(q).catch(() => null), erp.findProductBySku(q).catch(() => null)]);
     if (order) {
       result.erp.push({ type: "order", id: order.id, label: order.number, status: order.status });
-      keys.add(`order:${order.id}`);
+      keys.add(entityKey.order(order.id));
     }
     if (product) {
       result.erp.push({ type: "product", id: product.id, label: product.sku, status: product.active ? "active" : "inactive" });
-      keys.add(`product:${product.id}`);
+      keys.add(entityKey.product(product.id));
     }
   }
   const keyList = [...keys];
   if (keyList.length) {
-    const jobs: Row[] = await db("zenflow_outbox").whereIn("entity_key", keyList).orderBy("id", "desc").limit(20);
+    const jobs: Row[] = await db(Table.outbox).whereIn("entity_key", keyList).orderBy("id", "desc").limit(20);
     result.jobs = jobs.map((r) => ({
       id: num(r.id),
       kind: String(r.kind),
@@ -211,9 +213,9 @@ export async function lookup(db: Knex, erp: ErpPort | null, query: string): Prom
     }));
   }
   const hist = new Map<number, Row>();
-  for (const r of (await db("zenflow_history").where("erp_ref", q).orderBy("at", "desc").limit(50)) as Row[]) hist.set(num(r.id), r);
+  for (const r of (await db(Table.history).where("erp_ref", q).orderBy("at", "desc").limit(50)) as Row[]) hist.set(num(r.id), r);
   if (keyList.length) {
-    const rows: Row[] = await db("zenflow_history").whereIn("entity_key", keyList).orderBy("at", "desc").limit(50);
+    const rows: Row[] = await db(Table.history).whereIn("entity_key", keyList).orderBy("at", "desc").limit(50);
     for (const r of rows) hist.set(num(r.id), r);
   }
   result.history = [...hist.values()]
@@ -225,15 +227,15 @@ export async function lookup(db: Knex, erp: ErpPort | null, query: string): Prom
 
 /** Oldest change not yet sent to ZenFlow (waiting in the outbox or not routed yet), epoch ms. */
 export async function oldestUnsentAt(db: Knex): Promise<number | null> {
-  const a = (await db("zenflow_outbox").where("status", "pending").min({ oldest: "created_at" }).first()) as Row | undefined;
-  const b = (await db("zenflow_event_log").min({ oldest: "received_at" }).first()) as Row | undefined;
+  const a = (await db(Table.outbox).where("status", "pending").min({ oldest: "created_at" }).first()) as Row | undefined;
+  const b = (await db(Table.eventLog).min({ oldest: "received_at" }).first()) as Row | undefined;
   const values = [numOrNull(a?.oldest), numOrNull(b?.oldest)].filter((v): v is number => v !== null && v > 0);
   return values.length ? Math.min(...values) : null;
 }
 
 /** API key scopes ZenFlow said are missing, from the errors of waiting jobs. */
 export async function missingScopes(db: Knex): Promise<string[]> {
-  const rows: Row[] = await db("zenflow_outbox")
+  const rows: Row[] = await db(Table.outbox)
     .distinct("last_error")
     .where({ status: "pending", last_error_code: "insufficient_scope" })
     .limit(10);
@@ -251,10 +253,10 @@ export async function missingScopes(db: Knex): Promise<string[]> {
  * the host can read, so they are unknown here (Infinity: never "used up").
  */
 export async function latestBudget(db: Knex, now: number): Promise<BudgetSnapshot | null> {
-  const row: Row | undefined = await db("zenflow_budget").orderBy("updated_at", "desc").first();
+  const row: Row | undefined = await db(Table.budget).orderBy("updated_at", "desc").first();
   if (!row) return null;
   // The limits are the host's settings; the running plugin publishes them per key (engine.start).
-  const published: Row | undefined = await db("zenflow_state")
+  const published: Row | undefined = await db(Table.state)
     .where({ key: `budget:limits:${String(row.key_id)}` })
     .first();
   let limits = { perMinute: Infinity, perHour: Infinity, perDay: Infinity };

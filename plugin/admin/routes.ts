@@ -21,10 +21,12 @@ import { plural } from "./format";
 import { GaugeRefresher } from "./gauges";
 import type { Metrics } from "./metrics";
 import { latestBudget, listDeadLetters, lookup, readRuns, recentFailures } from "./queries";
+import { kvKey } from "../core/kv-store";
 
 const RETRY = "/retry";
 const DISCARD = "/discard";
 const ACTOR = "an ERP admin (dashboard)";
+const CSRF_KEY = kvKey<{ key: string }>("admin:csrf-key");
 
 export function mountAdminRoutes(router: Router, view: ViewFn): void {
   // The key lives in zenflow_state, so a form served by one ERP process verifies in another
@@ -261,14 +263,7 @@ function guard(view: ViewFn, fn: (v: PluginView, req: Request, res: Response) =>
 
 /** The dashboard's signing key, shared by every process through zenflow_state; created once. */
 async function sharedKey(v: PluginView): Promise<Buffer> {
-  const KEY = "admin:csrf-key";
-  const existing = await v.shared.state.get<{ key: string }>(KEY);
-  if (existing?.key) return Buffer.from(existing.key, "base64");
-  await v.shared
-    .db("zenflow_state")
-    .insert({ key: KEY, value: JSON.stringify({ key: randomBytes(32).toString("base64") }), updated_at: v.shared.clock.now() })
-    .onConflict("key")
-    .ignore();
-  // Whichever process inserted first wins; everyone reads the same key back.
-  return Buffer.from((await v.shared.state.get<{ key: string }>(KEY))!.key, "base64");
+  // Whichever process stored it first wins; everyone reads the same key back.
+  const { key } = await v.shared.state.getOrInit(CSRF_KEY, () => ({ key: randomBytes(32).toString("base64") }));
+  return Buffer.from(key, "base64");
 }

@@ -4,12 +4,17 @@
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { affected, num, numOrNull } from "../core/dialect";
+import { kvKey } from "../core/kv-store";
 import type { RateLimitInfo } from "../zenflow/http";
 import { type BudgetLimits, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
+import { Table } from "../core/tables";
 
-const TABLE = "zenflow_budget";
+const TABLE = Table.budget;
 /** How long an auth failure stops sending before one request probes the key again. */
 export const AUTH_PAUSE_MS = 10 * MINUTE;
+
+/** The limits a running plugin uses for a key, published for readers without the settings (the CLI). */
+export const budgetLimitsKey = (keyId: string) => kvKey<BudgetLimits>(`budget:limits:${keyId}`);
 
 export type TakeResult = { ok: true } | { ok: false; until: number; reason: string };
 

@@ -14,7 +14,7 @@ import {
   retryDeadLetter,
 } from "../outbox/admin-ops";
 import { type Progress, type RunName, pendingRequest, readProgress, requestRun } from "../core/runs";
-import type { StateStore } from "../core/kv-store";
+import type { KvStore } from "../core/kv-store";
 import { ProgressPrinter, type TextSink } from "./progress-bar";
 import { formatStatus, readStatus } from "./status";
 
@@ -22,7 +22,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, database: 3 } as const;
 
 export interface CliContext {
   db: Knex;
-  state: StateStore;
+  state: KvStore;
   clock: Clock;
   json: boolean;
   out: (text: string) => void;

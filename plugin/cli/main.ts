@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import type { Knex } from "knex";
 import { type Clock, systemClock } from "../core/clock";
 import type { RunName } from "../core/runs";
-import { StateStore } from "../core/kv-store";
+import { KvStore } from "../core/kv-store";
 import { parseDeadLetterRef } from "../outbox/admin-ops";
 import { CliUsageError, EXIT, type CliContext, replayWebhookCommand, retryDeadCommand, runCommand, statusCommand } from "./commands";
 import { DatabaseUnreachable, UsageError, checkDatabase, openCliDatabase } from "../core/database";
@@ -112,7 +112,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     db = openCliDatabase(url);
     await checkDatabase(db, url);
     const clock = io.clock ?? systemClock;
-    return await run({ db, state: new StateStore(db, clock), clock, json: values.json, out: io.out, err: io.err, actor: actor() });
+    return await run({ db, state: new KvStore(db, clock), clock, json: values.json, out: io.out, err: io.err, actor: actor() });
   } catch (err) {
     if (err instanceof CliUsageError || err instanceof UsageError) {
       io.err.write(`zenflow-erp: ${err.message}\n`);

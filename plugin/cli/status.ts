@@ -7,7 +7,7 @@ import { latestBudget, listDeadLetters, missingScopes, percentOf, readRuns } fro
 import type { Clock } from "../core/clock";
 import { assessHealth, queueCounts } from "../runtime/health";
 import type { HealthStatus } from "../core/host-api";
-import type { StateStore } from "../core/kv-store";
+import type { KvStore } from "../core/kv-store";
 
 export interface CliStatus {
   status: HealthStatus;
@@ -43,7 +43,7 @@ export interface CliStatus {
   }[];
 }
 
-export async function readStatus(db: Knex, state: StateStore, clock: Clock): Promise<CliStatus> {
+export async function readStatus(db: Knex, state: KvStore, clock: Clock): Promise<CliStatus> {
   const now = clock.now();
   const [counts, budget, scopes, dead, runs] = await Promise.all([
     queueCounts(db),

@@ -3,6 +3,7 @@
 // anything: a mistyped SQLite path must fail, not leave an empty database behind.
 import { existsSync } from "node:fs";
 import knexFactory, { type Knex } from "knex";
+import { Table } from "./tables";
 
 export class DatabaseUnreachable extends Error {}
 
@@ -73,7 +74,7 @@ export async function checkDatabase(db: Knex, url: string): Promise<void> {
   } catch (err) {
     throw new DatabaseUnreachable(`cannot reach the database at ${redactUrl(url)}: ${(err as Error).message}`);
   }
-  if (!(await db.schema.hasTable("zenflow_outbox"))) {
+  if (!(await db.schema.hasTable(Table.outbox))) {
     throw new DatabaseUnreachable(`the database at ${redactUrl(url)} has no ZenFlow tables: is the plugin installed in this ERP?`);
   }
 }

@@ -2,6 +2,7 @@
 // ("what happened to SO-123?") and its list of recent failures.
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
+import { Table } from "./tables";
 
 export type Outcome = "sent" | "noop" | "retry" | "dead" | "refused" | "applied" | "ignored" | "unmatched" | "received" | "discarded";
 
@@ -34,6 +35,6 @@ export class History {
       job_id: e.jobId ?? null,
       at,
     }));
-    for (let i = 0; i < rows.length; i += 200) await this.db("zenflow_history").insert(rows.slice(i, i + 200));
+    for (let i = 0; i < rows.length; i += 200) await this.db(Table.history).insert(rows.slice(i, i + 200));
   }
 }

@@ -1,15 +1,29 @@
 // Small JSON values shared by all processes: cursors, last runs, progress, registrations.
+// Every key is declared once, with the type of its value, by the module that owns it
+// (`kvKey<T>("name")`): no untyped string keys, and a reader gets the writer's type.
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
+import { Table } from "./tables";
 
-export class StateStore {
+/** A key of zenflow_state and the type of the JSON value stored under it. */
+export interface KvKey<T> {
+  readonly name: string;
+  /** Type-level only: ties the key to its value type. */
+  readonly valueType?: (v: T) => T;
+}
+
+export function kvKey<T>(name: string): KvKey<T> {
+  return { name };
+}
+
+export class KvStore {
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
   ) {}
 
-  async get<T>(key: string): Promise<T | null> {
-    const row = await this.db("zenflow_state").where({ key }).first();
+  async get<T>(key: KvKey<T>): Promise<T | null> {
+    const row = await this.db(Table.state).where({ key: key.name }).first();
     if (!row) return null;
     try {
       return JSON.parse(String(row.value)) as T;
@@ -18,13 +32,27 @@ export class StateStore {
     }
   }
 
-  async set(key: string, value: unknown): Promise<void> {
+  async set<T>(key: KvKey<T>, value: T): Promise<void> {
     const now = this.clock.now();
     const v = JSON.stringify(value);
-    await this.db("zenflow_state").insert({ key, value: v, updated_at: now }).onConflict("key").merge({ value: v, updated_at: now });
+    await this.db(Table.state).insert({ key: key.name, value: v, updated_at: now }).onConflict("key").merge({ value: v, updated_at: now });
   }
 
-  async delete(key: string): Promise<void> {
-    await this.db("zenflow_state").where({ key }).delete();
+  /**
+   * Stores `value` unless the key already has one, and returns what is stored afterwards:
+   * when several processes race, they all get the one value that landed first.
+   */
+  async getOrInit<T>(key: KvKey<T>, value: () => T): Promise<T> {
+    const existing = await this.get(key);
+    if (existing !== null) return existing;
+    await this.db(Table.state)
+      .insert({ key: key.name, value: JSON.stringify(value()), updated_at: this.clock.now() })
+      .onConflict("key")
+      .ignore();
+    return (await this.get(key))!;
+  }
+
+  async delete<T>(key: KvKey<T>): Promise<void> {
+    await this.db(Table.state).where({ key: key.name }).delete();
   }
 }

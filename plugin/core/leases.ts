@@ -3,6 +3,7 @@
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
 import { affected } from "./dialect";
+import { Table } from "./tables";
 
 export class Leases {
   constructor(
@@ -12,8 +13,8 @@ export class Leases {
 
   async tryAcquire(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const now = this.clock.now();
-    await this.db("zenflow_leases").insert({ name, holder: null, expires_at: 0 }).onConflict("name").ignore();
-    const n = await this.db("zenflow_leases")
+    await this.db(Table.leases).insert({ name, holder: null, expires_at: 0 }).onConflict("name").ignore();
+    const n = await this.db(Table.leases)
       .where({ name })
       .andWhere((q) => q.where({ holder }).orWhereNull("holder").orWhere("expires_at", "<", now))
       .update({ holder, expires_at: now + ttlMs, acquired_at: now });
@@ -21,18 +22,18 @@ export class Leases {
   }
 
   async renew(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const n = await this.db("zenflow_leases")
+    const n = await this.db(Table.leases)
       .where({ name, holder })
       .update({ expires_at: this.clock.now() + ttlMs });
     return affected(n) === 1;
   }
 
   async release(name: string, holder: string): Promise<void> {
-    await this.db("zenflow_leases").where({ name, holder }).update({ holder: null, expires_at: 0 });
+    await this.db(Table.leases).where({ name, holder }).update({ holder: null, expires_at: 0 });
   }
 
   async holderOf(name: string): Promise<{ holder: string | null; expiresAt: number } | null> {
-    const r = await this.db("zenflow_leases").where({ name }).first();
+    const r = await this.db(Table.leases).where({ name }).first();
     return r ? { holder: r.holder ?? null, expiresAt: Number(r.expires_at) } : null;
   }
 }

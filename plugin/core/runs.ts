@@ -1,7 +1,7 @@
 // Work an admin asks for (from the config screen's actions, the dashboard or the CLI),
 // recorded in the database so that whichever ERP process holds the task's lease runs it,
 // and progress that every process, the dashboard and the CLI can read.
-import type { StateStore } from "./kv-store";
+import { type KvStore, kvKey } from "./kv-store";
 
 export type RunName = "import-catalog" | "sync-stock" | "reconcile-orders";
 
@@ -24,22 +24,29 @@ export interface Progress {
   message?: string;
 }
 
-export async function requestRun(state: StateStore, name: RunName, by: string, now: number): Promise<void> {
-  await state.set(`request:${name}`, { requestedAt: now, by } satisfies RunRequest);
+const requestKey = (name: RunName) => kvKey<RunRequest>(`request:${name}`);
+const progressKey = (name: RunName) => kvKey<Progress>(`progress:${name}`);
+
+export async function requestRun(state: KvStore, name: RunName, by: string, now: number): Promise<void> {
+  await state.set(requestKey(name), { requestedAt: now, by });
 }
 
-export async function pendingRequest(state: StateStore, name: RunName): Promise<RunRequest | null> {
-  return state.get<RunRequest>(`request:${name}`);
+export async function pendingRequest(state: KvStore, name: RunName): Promise<RunRequest | null> {
+  return state.get(requestKey(name));
 }
 
-export async function clearRequest(state: StateStore, name: RunName): Promise<void> {
-  await state.delete(`request:${name}`);
+export async function clearRequest(state: KvStore, name: RunName): Promise<void> {
+  await state.delete(requestKey(name));
 }
 
-export async function readProgress(state: StateStore, name: RunName): Promise<Progress | null> {
-  return state.get<Progress>(`progress:${name}`);
+export async function readProgress(state: KvStore, name: RunName): Promise<Progress | null> {
+  return state.get(progressKey(name));
 }
 
-export async function writeProgress(state: StateStore, name: RunName, p: Progress): Promise<void> {
-  await state.set(`progress:${name}`, p);
+export async function clearProgress(state: KvStore, name: RunName): Promise<void> {
+  await state.delete(progressKey(name));
+}
+
+export async function writeProgress(state: KvStore, name: RunName, p: Progress): Promise<void> {
+  await state.set(progressKey(name), p);
 }

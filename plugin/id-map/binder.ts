@@ -3,6 +3,7 @@
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { num, numOrNull } from "../core/dialect";
+import { Table } from "../core/tables";
 
 /** `stock` rows key an ERP SKU@location and only carry the time of the last applied ZenFlow level. */
 export type EntityType = "order" | "product" | "stock";
@@ -20,7 +21,7 @@ export interface Binding {
   syncedAt: number | null;
 }
 
-const TABLE = "zenflow_id_map";
+const TABLE = Table.idMap;
 
 function toBinding(r: Record<string, unknown>): Binding {
   return {
@@ -126,6 +127,25 @@ export class Binder {
       .insert({ entity_type: type, erp_id: input.erpId, created_at: now, ...values })
       .onConflict(["entity_type", "erp_id"])
       .merge(values);
+  }
+
+  /**
+   * Orders ZenFlow has, not yet Completed or Cancelled there, last synced before `syncedBefore`:
+   * the least recently checked first (the status backstop).
+   */
+  async openOrdersToCheck(syncedBefore: number, limit: number): Promise<Binding[]> {
+    const rows = await this.db(TABLE)
+      .where({ entity_type: "order" })
+      .whereNotNull("zenflow_id")
+      .andWhere((q) => q.whereNull("remote_state").orWhereNotIn("remote_state", ["Completed", "Cancelled"]))
+      .andWhere("synced_at", "<", syncedBefore)
+      .orderByRaw("COALESCE(checked_at, 0) ASC")
+      .limit(limit);
+    return rows.map(toBinding);
+  }
+
+  async markChecked(type: EntityType, erpId: string, at: number): Promise<void> {
+    await this.db(TABLE).where({ entity_type: type, erp_id: erpId }).update({ checked_at: at });
   }
 
   /** Applies a remote state only if it is newer than the one applied before (webhook ordering). */

@@ -6,12 +6,14 @@ import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { affected, isUniqueViolation, num, retryOnLockConflict } from "../core/dialect";
 import type { History } from "../core/history";
+import { Table } from "../core/tables";
 
 export type QueueName = "outbox" | "inbox";
+type QueueTable = (typeof Table)["outbox" | "inbox"];
 
-export const QUEUE_TABLES: Record<QueueName, "zenflow_outbox" | "zenflow_inbox"> = {
-  outbox: "zenflow_outbox",
-  inbox: "zenflow_inbox",
+export const QUEUE_TABLES: Record<QueueName, QueueTable> = {
+  outbox: Table.outbox,
+  inbox: Table.inbox,
 };
 
 export interface AdminOpsDeps {
@@ -88,14 +90,14 @@ async function retryRow(deps: AdminOpsDeps, queue: QueueName, row: Row): Promise
 async function supersede(deps: AdminOpsDeps, row: Row, now: number): Promise<RetryOutcome> {
   const { db } = deps;
   const n = await retryOnLockConflict(() =>
-    db("zenflow_outbox")
+    db(Table.outbox)
       .where({ id: num(row.id), status: "dead" })
       .update({ status: "superseded", updated_at: now }),
   );
   if (!affected(n)) return "not_dead";
   // The admin asked for an attempt now: a live job that is waiting out a backoff goes now.
   await retryOnLockConflict(() =>
-    db("zenflow_outbox")
+    db(Table.outbox)
       .where({ active_key: String(row.entity_key), status: "pending" })
       .andWhere("run_at", ">", now)
       .update({ run_at: now, updated_at: now }),
@@ -171,12 +173,12 @@ export type ReplayOutcome = "replayed" | "already_waiting" | "not_found";
 /** Processes a received webhook again (whatever became of it), e.g. after fixing a mapping. */
 export async function replayWebhook(deps: AdminOpsDeps, eventId: string): Promise<ReplayOutcome> {
   const { db, clock } = deps;
-  const row: Row | undefined = await db("zenflow_inbox").where({ event_id: eventId }).first();
+  const row: Row | undefined = await db(Table.inbox).where({ event_id: eventId }).first();
   if (!row) return "not_found";
   if (row.status === "pending" || row.status === "running") return "already_waiting";
   const now = clock.now();
   const n = await retryOnLockConflict(() =>
-    db("zenflow_inbox")
+    db(Table.inbox)
       .where({ id: num(row.id), status: String(row.status) })
       .update(dueNowAfresh(now)),
   );

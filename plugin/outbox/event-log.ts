@@ -10,13 +10,11 @@
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { affected, isMysql, num, retryOnLockConflict } from "../core/dialect";
-import type { EnqueueInput } from "./queue";
+import type { JobInput, PayloadMerger } from "../jobs/job";
+import { Table } from "../core/tables";
 
-const LOG = "zenflow_event_log";
-const OUTBOX = "zenflow_outbox";
-
-/** Combines the payload of a waiting job with a newer one for the same entity. */
-export type PayloadMerger = (older: unknown, newer: unknown) => unknown;
+const LOG = Table.eventLog;
+const OUTBOX = Table.outbox;
 
 export interface EventLogOptions {
   db: Knex;
@@ -54,7 +52,7 @@ export class EventLog {
     this.debounceMs = opts.debounceMs ?? {};
   }
 
-  async append(job: EnqueueInput, eventId?: string | null): Promise<void> {
+  async append(job: JobInput, eventId?: string | null): Promise<void> {
     await this.db(LOG).insert({
       event_id: eventId ?? null,
       kind: job.kind,
@@ -66,7 +64,7 @@ export class EventLog {
     });
   }
 
-  async appendMany(jobs: EnqueueInput[]): Promise<void> {
+  async appendMany(jobs: JobInput[]): Promise<void> {
     for (let i = 0; i < jobs.length; i += 200) {
       const now = this.clock.now();
       await this.db(LOG).insert(
@@ -117,7 +115,7 @@ export class EventLog {
     if (!ids.length) return rows;
     const seen = new Set<string>();
     for (let i = 0; i < ids.length; i += 500) {
-      const found = await trx("zenflow_seen_events")
+      const found = await trx(Table.seenEvents)
         .whereIn("event_id", ids.slice(i, i + 500))
         .select("event_id");
       found.forEach((f: { event_id: string }) => seen.add(f.event_id));
@@ -133,7 +131,7 @@ export class EventLog {
     }
     const newIds = ids.filter((id) => out.some((r) => r.eventId === id));
     for (let i = 0; i < newIds.length; i += 200) {
-      await trx("zenflow_seen_events")
+      await trx(Table.seenEvents)
         .insert(newIds.slice(i, i + 200).map((event_id) => ({ event_id, seen_at: now })))
         .onConflict("event_id")
         .ignore();

@@ -5,7 +5,7 @@
 import { describeError } from "../core/errors";
 import type { EventMeta, PluginLogger } from "../core/host-api";
 import type { EventLog } from "./event-log";
-import type { EnqueueInput } from "./queue";
+import type { JobInput, JobRecorder } from "../jobs/job";
 
 export interface EventRecorderDeps {
   log: EventLog;
@@ -17,10 +17,10 @@ export interface EventRecorderDeps {
 
 interface Buffered {
   eventId: string | null;
-  job: EnqueueInput;
+  job: JobInput;
 }
 
-export class EventRecorder {
+export class EventRecorder implements JobRecorder {
   private readonly buffer: Buffered[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   onRecorded: (() => void) | undefined;
@@ -30,7 +30,7 @@ export class EventRecorder {
     this.onRecorded = deps.onRecorded;
   }
 
-  async record(meta: EventMeta | undefined, job: EnqueueInput): Promise<void> {
+  async record(meta: EventMeta | undefined, job: JobInput): Promise<void> {
     const eventId = typeof meta?.eventId === "string" && meta.eventId ? meta.eventId.slice(0, 128) : null;
     try {
       await this.deps.log.append(job, eventId);

@@ -6,6 +6,7 @@
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { affected, isMysql, isUniqueViolation, num, retryOnLockConflict } from "../core/dialect";
+import type { Table } from "../core/tables";
 
 export type JobStatus = "pending" | "running" | "done" | "dead" | "superseded" | "ignored" | "unmatched" | "discarded";
 
@@ -23,21 +24,17 @@ export interface QueueJob {
   lastError: string | null;
 }
 
-export interface EnqueueInput {
-  kind: string;
-  entityKey: string;
-  erpRef?: string | null;
-  payload: unknown;
-  priority: number;
-  runAt?: number;
-}
-
 export interface QueueOptions {
   db: Knex;
-  table: "zenflow_outbox" | "zenflow_inbox";
+  table: (typeof Table)["outbox" | "inbox"];
   clock: Clock;
   workerId: string;
   leaseMs: number;
+  /**
+   * One live job per entity (the outbox): `active_key` is cleared when a job finishes, and
+   * a job that succeeds retires its entity's dead letters. The inbox keeps every event.
+   */
+  activeKey: boolean;
 }
 
 export class JobQueue {
@@ -46,6 +43,7 @@ export class JobQueue {
   private readonly clock: Clock;
   private readonly workerId: string;
   private readonly leaseMs: number;
+  private readonly activeKey: boolean;
   private claimSeq = 0;
   private skipLocked: boolean | null = null;
 
@@ -55,6 +53,23 @@ export class JobQueue {
     this.clock = opts.clock;
     this.workerId = opts.workerId;
     this.leaseMs = opts.leaseMs;
+    this.activeKey = opts.activeKey;
+  }
+
+  private clearActiveKey(): { active_key?: null } {
+    return this.activeKey ? { active_key: null } : {};
+  }
+
+  /** Which of these entity keys have a job waiting or running (outbox only). */
+  async liveKeys(entityKeys: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < entityKeys.length; i += 500) {
+      const rows: { active_key: string }[] = await this.db(this.table)
+        .whereIn("active_key", entityKeys.slice(i, i + 500))
+        .select("active_key");
+      rows.forEach((r) => out.add(r.active_key));
+    }
+    return out;
   }
 
   /** Inserts an inbox row; false when the event id is already there (a duplicate delivery). */
@@ -138,7 +153,6 @@ export class JobQueue {
   async complete(jobs: QueueJob[], extra: { zenflowIds?: Map<number, string | undefined> } = {}): Promise<void> {
     if (!jobs.length) return;
     const now = this.clock.now();
-    const hasActive = this.table === "zenflow_outbox";
     for (const group of groupByToken(jobs)) {
       const ids = group.map((j) => j.id);
       const done: Record<string, unknown> = {
@@ -148,7 +162,7 @@ export class JobQueue {
         lease_until: null,
         last_error: null,
         last_error_code: null,
-        ...(hasActive ? { active_key: null } : {}),
+        ...this.clearActiveKey(),
       };
       const byId = extra.zenflowIds;
       if (byId && group.some((j) => byId.get(j.id))) {
@@ -211,7 +225,7 @@ export class JobQueue {
           lease_until: null,
           last_error: error.message.slice(0, 4000),
           last_error_code: error.code.slice(0, 64),
-          ...(this.table === "zenflow_outbox" ? { active_key: null } : {}),
+          ...this.clearActiveKey(),
         }),
     );
     await this.requeueReruns(job.lockedBy, [job.id], now);
@@ -230,7 +244,7 @@ export class JobQueue {
         updated_at: now,
         last_error: `Stopped after ${maxAttempts} attempts: the ERP process handling it stopped or crashed each time.`,
         last_error_code: "lease_expired",
-        ...(this.table === "zenflow_outbox" ? { active_key: null } : {}),
+        ...this.clearActiveKey(),
       });
     const back = await expired().update({
       status: "pending",
@@ -259,7 +273,7 @@ export class JobQueue {
 
   /** Dead letters (and those an admin discarded) of an entity become history once a newer job succeeds. */
   async supersedeDead(entityKeys: string[]): Promise<void> {
-    if (!entityKeys.length || this.table !== "zenflow_outbox") return;
+    if (!entityKeys.length || !this.activeKey) return;
     // status first: the claim index's prefix finds the (few) dead rows without an entity index.
     await retryOnLockConflict(() =>
       this.db(this.table)

@@ -10,7 +10,7 @@ import type { Leases } from "../core/leases";
 import type { JobQueue } from "../outbox/queue";
 import type { EventRecorder } from "../outbox/event-recorder";
 import type { EventLog } from "../outbox/event-log";
-import type { StateStore } from "../core/kv-store";
+import type { KvStore } from "../core/kv-store";
 import type { Metrics } from "../admin/metrics";
 
 export interface Shared {
@@ -26,7 +26,7 @@ export interface Shared {
   inbox: JobQueue;
   binder: Binder;
   history: History;
-  state: StateStore;
+  state: KvStore;
   leases: Leases;
   eventLog: EventLog;
   recorder: EventRecorder;

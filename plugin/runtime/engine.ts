@@ -3,7 +3,7 @@
 import type { ZenflowConfig } from "../core/config";
 import { keyIdOf } from "../core/key-id";
 import { RequestLimiter } from "../budget/limiter";
-import { SharedBudget } from "../budget/shared-budget";
+import { SharedBudget, budgetLimitsKey } from "../budget/shared-budget";
 import type { BackoffPolicy } from "../core/backoff";
 import { Worker } from "../outbox/worker";
 import { Scheduler } from "./scheduler";
@@ -18,7 +18,7 @@ import { createProductExporter } from "../sync/export-products";
 import { createStockExporter } from "../sync/export-stock";
 import { runStockSync } from "../sync/stock-sync";
 import { clearRequest, pendingRequest } from "../core/runs";
-import { ensureSubscription } from "../webhooks/registration";
+import { WEBHOOK_PROBLEM_KEY, ensureSubscription } from "../webhooks/registration";
 import { AUTH_ERROR_CODES, AuthError, describeError } from "../core/errors";
 import { createZenflowClient, type ZenflowClient } from "../zenflow/client";
 import { createHttp } from "../zenflow/http";
@@ -149,7 +149,7 @@ export class Engine {
       run: async (s) => {
         const r = await reconcileOrders(
           {
-            db: shared.db,
+            outbox: shared.outbox,
             erp: shared.erp,
             binder: shared.binder,
             log: shared.eventLog,
@@ -184,10 +184,10 @@ export class Engine {
             clock,
             log,
           });
-          await shared.state.delete("webhook:problem");
+          await shared.state.delete(WEBHOOK_PROBLEM_KEY);
         } catch (err) {
           // Health shows it; order state then only comes through the backstop.
-          await shared.state.set("webhook:problem", {
+          await shared.state.set(WEBHOOK_PROBLEM_KEY, {
             at: clock.now(),
             message: describeError(err),
             scope: err instanceof AuthError ? err.scope : undefined,
@@ -203,7 +203,7 @@ export class Engine {
       run: async (signal) => {
         const r = await backstop(
           {
-            db: shared.db,
+            binder: shared.binder,
             client: this.client,
             erp: shared.erp,
             inbox: shared.inbox,
@@ -259,7 +259,7 @@ export class Engine {
   async start(): Promise<void> {
     await this.budget.ensureRow();
     // For the CLI, which reads the tables without the host's settings.
-    await this.shared.state.set(`budget:limits:${this.budget.keyId}`, this.budget.limits);
+    await this.shared.state.set(budgetLimitsKey(this.budget.keyId), this.budget.limits);
     // A new config may carry a fixed key: work parked by auth failures goes now.
     await this.shared.outbox.release(AUTH_ERROR_CODES);
     if (!this.tuning.autoStart) return;

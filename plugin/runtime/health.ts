@@ -4,6 +4,7 @@ import type { Knex } from "knex";
 import { num } from "../core/dialect";
 import type { HealthReport } from "../core/host-api";
 import type { BudgetSnapshot } from "../budget/shared-budget";
+import { Table } from "../core/tables";
 
 export interface QueueCounts {
   pending: number;
@@ -16,21 +17,20 @@ export interface QueueCounts {
 export async function queueCounts(db: Knex): Promise<QueueCounts> {
   const out: QueueCounts = { pending: 0, running: 0, dead: 0, oldestPendingAt: null, byKindStatus: [] };
   const live = ["pending", "running", "dead"];
-  const outbox = await db("zenflow_outbox")
+  const outbox = await db(Table.outbox)
     .select("kind", "status")
     .count({ n: "*" })
     .min({ oldest: "created_at" })
     .whereIn("status", live)
     .groupBy("kind", "status");
-  const inbox = await db("zenflow_inbox")
+  const inbox = await db(Table.inbox)
     .select({ kind: "event" }, "status")
     .count({ n: "*" })
     .min({ oldest: "created_at" })
     .whereIn("status", live)
     .groupBy("event", "status");
   // ERP changes not yet routed from the event log are waiting too.
-  const log = (await db("zenflow_event_log").count({ n: "*" }).min({ oldest: "received_at" }).first()) as
-    Record<string, unknown> | undefined;
+  const log = (await db(Table.eventLog).count({ n: "*" }).min({ oldest: "received_at" }).first()) as Record<string, unknown> | undefined;
   const logCount = num(log?.n);
   if (logCount) {
     out.pending += logCount;

@@ -6,7 +6,8 @@ import type { Clock } from "../core/clock";
 import { describeError } from "../core/errors";
 import type { PluginLogger } from "../core/host-api";
 import type { Leases } from "../core/leases";
-import type { StateStore } from "../core/kv-store";
+import { leaseName } from "../jobs/keys";
+import { type KvStore, kvKey } from "../core/kv-store";
 
 export interface ScheduledTask {
   name: string;
@@ -27,9 +28,12 @@ export interface LastRun {
   holder: string;
 }
 
+/** When a task last ran, by whom and how it went. */
+export const lastRunKey = (task: string) => kvKey<LastRun>(`schedule:${task}`);
+
 export interface SchedulerOptions {
   leases: Leases;
-  state: StateStore;
+  state: KvStore;
   clock: Clock;
   log: PluginLogger;
   holderId: string;
@@ -77,7 +81,7 @@ export class Scheduler {
     try {
       for (const task of this.tasks.values()) {
         if (this.running.has(task.name) || this.abort.signal.aborted) continue;
-        const last = await this.opts.state.get<LastRun>(`schedule:${task.name}`);
+        const last = await this.opts.state.get(lastRunKey(task.name));
         if (!this.isDue(task, last, this.opts.clock.now()) && !(await task.wanted?.())) continue;
         const p = this.runTask(task, false)
           .then(
@@ -113,7 +117,7 @@ export class Scheduler {
 
   private async runLeased(t: ScheduledTask, force: boolean): Promise<"ran" | "busy" | "failed"> {
     const { leases, state, clock, log, holderId } = this.opts;
-    const lease = `task:${t.name}`;
+    const lease = leaseName.task(t.name);
     if (!(await leases.tryAcquire(lease, holderId, this.leaseMs))) return "busy";
     const renew = setInterval(
       () => void leases.renew(lease, holderId, this.leaseMs).catch(() => undefined),
@@ -123,9 +127,9 @@ export class Scheduler {
     const started = clock.now();
     try {
       // Another process may have finished it just before we got the lease.
-      if (!force && !this.isDue(t, await state.get<LastRun>(`schedule:${t.name}`), clock.now()) && !(await t.wanted?.())) return "busy";
+      if (!force && !this.isDue(t, await state.get(lastRunKey(t.name)), clock.now()) && !(await t.wanted?.())) return "busy";
       await t.run(this.abort.signal);
-      await state.set(`schedule:${t.name}`, {
+      await state.set(lastRunKey(t.name), {
         at: started,
         ok: true,
         durationMs: clock.now() - started,
@@ -135,7 +139,7 @@ export class Scheduler {
     } catch (err) {
       log.error({ task: t.name, err: describeError(err) }, "scheduled task failed");
       await state
-        .set(`schedule:${t.name}`, {
+        .set(lastRunKey(t.name), {
           at: started,
           ok: false,
           error: describeError(err),

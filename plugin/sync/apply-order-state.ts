@@ -13,6 +13,7 @@ import { ContentionError, describeError } from "../core/errors";
 import type { ErpOrder } from "../core/host-api";
 import type { Binder } from "../id-map/binder";
 import type { Leases } from "../core/leases";
+import { leaseName } from "../jobs/keys";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { type Envelope, envelopeSchema, instant, normalizeEvent } from "../webhooks/envelope";
@@ -54,7 +55,7 @@ export function createOrderStateApplier(deps: OrderStateDeps): SyncHandler {
     await Promise.all(
       [...byEntity].map(async ([entity, items]) => {
         items.sort((a, b) => a.at - b.at || a.job.id - b.job.id);
-        const lease = `inbox:${entity}`;
+        const lease = leaseName.inboxEntity(entity);
         if (!(await leases.tryAcquire(lease, deps.workerId, 30_000))) {
           for (const i of items)
             results.set(i.job.id, {

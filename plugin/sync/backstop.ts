@@ -2,7 +2,7 @@
 // ago and are still open, a few per run (5 % of the hourly budget at most) at the lowest
 // priority, least recently checked first. A changed state goes through the inbox exactly
 // like a webhook, so ordering and dedupe rules are the same.
-import type { Knex } from "knex";
+import type { Binder } from "../id-map/binder";
 import type { Clock } from "../core/clock";
 import type { ZenflowConfig } from "../core/config";
 import { iso } from "../core/clock";
@@ -10,11 +10,14 @@ import { isUniqueViolation } from "../core/dialect";
 import type { ErpPort } from "../core/erp-port";
 import { NotFoundError } from "../core/errors";
 import type { JobQueue } from "../outbox/queue";
-import { Priority, type ZenflowClient } from "../zenflow/client";
+import { toInboxRow } from "../jobs/inbox-row";
+import { entityKey } from "../jobs/keys";
+import { Priority } from "../jobs/priorities";
+import type { ZenflowClient } from "../zenflow/client";
 import { stateOf } from "./apply-order-state";
 
 export interface BackstopDeps {
-  db: Knex;
+  binder: Binder;
   client: ZenflowClient;
   erp: ErpPort;
   inbox: JobQueue;
@@ -24,62 +27,55 @@ export interface BackstopDeps {
 }
 
 export async function backstop(deps: BackstopDeps, signal?: AbortSignal): Promise<{ checked: number; changed: number }> {
-  const { db, client, erp, inbox, clock } = deps;
+  const { binder, client, erp, inbox, clock } = deps;
   const config = deps.config();
   const now = clock.now();
   const limit = Math.max(1, Math.min(100, Math.floor(config.rateLimitPerHour * 0.05)));
-  const rows = await db("zenflow_id_map")
-    .where({ entity_type: "order" })
-    .whereNotNull("zenflow_id")
-    .andWhere((q) => q.whereNull("remote_state").orWhereNotIn("remote_state", ["Completed", "Cancelled"]))
-    .andWhere("synced_at", "<", now - config.backstopMinAgeMinutes * 60_000)
-    .orderByRaw("COALESCE(checked_at, 0) ASC")
-    .limit(limit);
+  const rows = await binder.openOrdersToCheck(now - config.backstopMinAgeMinutes * 60_000, limit);
   const finalStatuses = new Set([config.statusMap.Completed, config.statusMap.Cancelled]);
   let checked = 0;
   let changed = 0;
   for (const row of rows) {
     if (signal?.aborted) break;
-    await db("zenflow_id_map").where({ id: row.id }).update({ checked_at: now });
-    const order = await erp.getOrder(String(row.erp_id));
+    await binder.markChecked("order", row.erpId, now);
+    const order = await erp.getOrder(row.erpId);
     if (!order || finalStatuses.has(order.status)) continue;
     let status;
     try {
-      status = (await client.orders.status(String(row.zenflow_id), Priority.backstop)).data;
+      status = (await client.orders.status(row.zenflowId!, Priority.backstop)).data;
     } catch (err) {
       if (err instanceof NotFoundError) continue;
       throw err;
     }
     checked++;
     const state = stateOf("order/updated", status as unknown as Record<string, unknown>);
-    if (!state || state === row.remote_state) continue;
+    if (!state || state === row.remoteState) continue;
     const event = state === "Completed" ? "order/completed" : state === "Cancelled" ? "order/cancelled" : "order/updated";
     const at = status.updated_at ?? iso(now);
     const data = {
-      order_id: row.zenflow_id,
-      order_tenant_id: status.external_id ?? row.erp_ref,
+      order_id: row.zenflowId,
+      order_tenant_id: status.external_id ?? row.erpRef,
       state_id: status.state_id,
       state_name: state,
       updated_at: at,
       source: "backstop",
     };
-    const eventId = `backstop:${row.zenflow_id}:${status.state_id}:${at}`.slice(0, 128);
+    const eventId = `backstop:${row.zenflowId}:${status.state_id}:${at}`.slice(0, 128);
     try {
-      await inbox.insertUnique({
-        event_id: eventId,
-        event,
-        kind: "order",
-        entity_key: `order:${String(data.order_tenant_id)}`.slice(0, 191),
-        zenflow_created_at: Date.parse(at) || now,
-        payload: JSON.stringify({ id: eventId, event, created_at: at, data }),
-        status: "pending",
-        priority: 40,
-        attempts: 0,
-        rerun: false,
-        run_at: now,
-        created_at: now,
-        updated_at: now,
-      });
+      await inbox.insertUnique(
+        toInboxRow(
+          {
+            eventId,
+            event,
+            kind: "order",
+            entityKey: entityKey.inboxOrder(String(data.order_tenant_id)),
+            zenflowCreatedAt: Date.parse(at) || now,
+            payload: JSON.stringify({ id: eventId, event, created_at: at, data }),
+            priority: Priority.backstop,
+          },
+          now,
+        ),
+      );
       changed++;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;

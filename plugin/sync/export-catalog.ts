@@ -8,8 +8,9 @@ import type { ErpPort } from "../core/erp-port";
 import type { ErpProduct } from "../core/host-api";
 import { toZenflowProduct } from "../mapping/to-zenflow-product";
 import { clearRequest, pendingRequest, type Progress, readProgress, writeProgress } from "../core/runs";
-import { Priority } from "../zenflow/client";
-import { productJob, PRODUCTS_PER_REQUEST, type UpsertItem, upsertProducts } from "./export-products";
+import { Priority } from "../jobs/priorities";
+import { productJob } from "../jobs/product-job";
+import { PRODUCTS_PER_REQUEST, type UpsertItem, upsertProducts } from "./export-products";
 import type { BulkRunDeps } from "./stock-sync";
 
 export interface ImportProgress extends Progress {

@@ -4,7 +4,7 @@
 //   not in ZenFlow + eligible status → create (batched, idempotent by order_tenant_id)
 //   in ZenFlow + header changed      → PUT /orders/:id
 //   cancelled in the ERP             → POST /orders/:id/cancel (a note in the ERP if refused)
-import { z } from "zod";
+import { ORDER_KIND, type OrderJobPayload, orderJob, orderJobPayloadSchema } from "../jobs/order-job";
 import type { ZenflowConfig } from "../core/config";
 import { erpCancelledStatus } from "../core/config";
 import type { Clock } from "../core/clock";
@@ -20,43 +20,6 @@ import type { ZenflowClient } from "../zenflow/client";
 import type { CreateOrdersResult } from "../zenflow/schemas";
 import type { ErpPort } from "../core/erp-port";
 import { chunksOf } from "../core/chunks";
-
-export const ORDER_KIND = "order";
-export const ORDER_PRIORITY = 10;
-export const CANCEL_PRIORITY = 20;
-
-/**
- * A job names the order; the worker reads its current state from the ERP when it sends.
- * Keeping the row small keeps the ERP's event path fast (less written, fewer SQLite WAL
- * checkpoints inside the host's request) and makes every send use the latest state.
- */
-export interface OrderJobPayload {
-  orderId: string;
-  cancel?: { reason?: string };
-}
-
-export function orderJob(order: Pick<ErpOrder, "id" | "number">, cancel?: { reason?: string }) {
-  return {
-    kind: ORDER_KIND,
-    entityKey: `order:${order.id}`,
-    erpRef: typeof order.number === "string" ? order.number.slice(0, 191) : null,
-    payload: { orderId: order.id, ...(cancel ? { cancel } : {}) } satisfies OrderJobPayload,
-    priority: cancel ? CANCEL_PRIORITY : ORDER_PRIORITY,
-  };
-}
-
-/** A cancellation stays requested whatever later change to the order is merged in. */
-export function mergeOrderPayloads(older: unknown, newer: unknown): OrderJobPayload {
-  const o = (older ?? {}) as Partial<OrderJobPayload>;
-  const n = newer as OrderJobPayload;
-  const cancel = n.cancel ?? o.cancel;
-  return { orderId: n.orderId, ...(cancel ? { cancel } : {}) };
-}
-
-const payloadSchema = z.object({
-  orderId: z.string().min(1),
-  cancel: z.object({ reason: z.string().optional() }).optional(),
-});
 
 export interface OrderExporterDeps {
   client: ZenflowClient;
@@ -83,7 +46,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     const parsed: { job: QueueJob; payload: OrderJobPayload; order: ErpOrder }[] = [];
     await Promise.all(
       jobs.map(async (job) => {
-        const p = payloadSchema.safeParse(job.payload);
+        const p = orderJobPayloadSchema.safeParse(job.payload);
         if (!p.success) {
           results.set(job.id, {
             type: "dead",

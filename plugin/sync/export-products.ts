@@ -3,7 +3,8 @@
 // sends the rest through POST /products/bulk, 100 per request. Per-item errors in ZenFlow's
 // answer become dead letters for those products only. Deleted or deactivated products are
 // soft-deleted in ZenFlow (DELETE /products/:id), finding the id by SKU when unknown.
-import { z } from "zod";
+import { PRODUCT_KIND, type ProductJobPayload, productJobPayloadSchema } from "../jobs/product-job";
+import { Priority, type PriorityValue } from "../jobs/priorities";
 import type { ZenflowConfig } from "../core/config";
 import type { ErpPort } from "../core/erp-port";
 import { NotFoundError, describeError } from "../core/errors";
@@ -12,31 +13,11 @@ import type { Binder, Binding } from "../id-map/binder";
 import { type MappedProduct, productLabel, toZenflowProduct } from "../mapping/to-zenflow-product";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
-import { Priority, type PriorityValue, type ZenflowClient } from "../zenflow/client";
+import type { ZenflowClient } from "../zenflow/client";
 import type { BulkProductsResult } from "../zenflow/schemas";
 import { chunksOf } from "../core/chunks";
 
-export const PRODUCT_KIND = "product";
-export const PRODUCT_PRIORITY = 40;
 export const PRODUCTS_PER_REQUEST = 100;
-
-export interface ProductJobPayload {
-  productId: string;
-  /** Set by product.deleted: the product is gone from the ERP, so its SKU travels with the job. */
-  deleted?: { sku: string };
-}
-
-export function productJob(p: { id: string; sku?: string }, deleted = false) {
-  return {
-    kind: PRODUCT_KIND,
-    entityKey: `product:${p.id}`,
-    erpRef: typeof p.sku === "string" ? p.sku.slice(0, 191) : null,
-    payload: { productId: p.id, ...(deleted && p.sku ? { deleted: { sku: p.sku } } : {}) } satisfies ProductJobPayload,
-    priority: PRODUCT_PRIORITY,
-  };
-}
-
-const payloadSchema = z.object({ productId: z.string().min(1), deleted: z.object({ sku: z.string() }).optional() });
 
 export interface ProductExporterDeps {
   client: ZenflowClient;
@@ -145,7 +126,7 @@ export function createProductExporter(deps: ProductExporterDeps): SyncHandler {
   async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
     const config = deps.config();
     const results = new Map<number, JobResult>();
-    const parsed = jobs.map((job) => ({ job, p: payloadSchema.safeParse(job.payload) }));
+    const parsed = jobs.map((job) => ({ job, p: productJobPayloadSchema.safeParse(job.payload) }));
     const ids = parsed.filter((x) => x.p.success).map((x) => (x.p.data as ProductJobPayload).productId);
     const bindings = await binder.toExternalMany("product", ids);
     const upserts: UpsertItem[] = [];

@@ -3,38 +3,19 @@
 // is sent. Levels go out through POST /stock/bulk by SKU, 100 per request; ZenFlow's
 // per-item errors (unknown SKU or location, negative quantity) become dead letters for
 // those rows only.
-import { z } from "zod";
+import { STOCK_KIND, stockJobPayloadSchema } from "../jobs/stock-job";
+import { Priority, type PriorityValue } from "../jobs/priorities";
 import type { ZenflowConfig } from "../core/config";
 import { type FieldProblem, MappingError, NotYetError, describeError } from "../core/errors";
 import type { Binder } from "../id-map/binder";
 import { toZenflowLocation } from "../mapping/locations";
 import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
-import { Priority, type PriorityValue, type ZenflowClient } from "../zenflow/client";
+import type { ZenflowClient } from "../zenflow/client";
 import type { BulkStockResult } from "../zenflow/schemas";
 import { chunksOf } from "../core/chunks";
 
-export const STOCK_KIND = "stock";
-export const STOCK_PRIORITY = 30;
 export const STOCK_ROWS_PER_REQUEST = 100;
-
-export interface StockJobPayload {
-  sku: string;
-  locationId: string;
-  quantity: number;
-}
-
-export function stockJob(s: StockJobPayload) {
-  return {
-    kind: STOCK_KIND,
-    entityKey: `stock:${s.sku}@${s.locationId}`.slice(0, 191),
-    erpRef: s.sku.slice(0, 191),
-    payload: { sku: s.sku, locationId: s.locationId, quantity: s.quantity } satisfies StockJobPayload,
-    priority: STOCK_PRIORITY,
-  };
-}
-
-const payloadSchema = z.object({ sku: z.string(), locationId: z.string(), quantity: z.unknown() });
 
 export interface StockRow {
   key: string | number;
@@ -139,12 +120,12 @@ export function createStockExporter(deps: { client: ZenflowClient; binder: Binde
       const config = deps.config();
       const rows: StockRow[] = [];
       const keys = jobs.map((j) => {
-        const p = payloadSchema.safeParse(j.payload);
+        const p = stockJobPayloadSchema.safeParse(j.payload);
         return p.success ? `${p.data.sku}@${p.data.locationId}` : "";
       });
       const last = await deps.binder.toExternalMany("stock", keys.filter(Boolean));
       jobs.forEach((job, i) => {
-        const p = payloadSchema.safeParse(job.payload);
+        const p = stockJobPayloadSchema.safeParse(job.payload);
         if (!p.success) {
           results.set(job.id, {
             type: "dead",

@@ -3,28 +3,29 @@
 // order that never reached ZenFlow, every order whose ship-by date, customer or address
 // differ from what ZenFlow last accepted, and every cancelled order ZenFlow was not told about.
 // It reads only the ERP and our tables: it spends no ZenFlow budget itself.
-import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { iso } from "../core/clock";
 import { type ZenflowConfig, erpCancelledStatus } from "../core/config";
 import type { ErpPort } from "../core/erp-port";
 import type { Binder } from "../id-map/binder";
 import type { EventLog } from "../outbox/event-log";
-import type { StateStore } from "../core/kv-store";
+import { type KvStore, kvKey } from "../core/kv-store";
 import type { ErpOrder } from "../core/host-api";
 import { toZenflowOrder } from "../mapping/to-zenflow-order";
-import { orderJob } from "./export-orders";
+import { entityKey } from "../jobs/keys";
+import { orderJob } from "../jobs/order-job";
+import type { JobQueue } from "../outbox/queue";
 
 /** Re-read a little before the last high-water mark: a slow ERP transaction may commit an older updatedAt late. */
 const OVERLAP_MS = 5 * 60_000;
-const CURSOR_KEY = "reconcile:orders:since";
+const CURSOR_KEY = kvKey<string>("reconcile:orders:since");
 
 export interface ReconcileDeps {
-  db: Knex;
+  outbox: JobQueue;
   erp: ErpPort;
   binder: Binder;
   log: EventLog;
-  state: StateStore;
+  state: KvStore;
   clock: Clock;
   config: () => ZenflowConfig;
   onQueued?: () => void;
@@ -40,7 +41,7 @@ export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal)
   const { erp, binder, log, state, clock } = deps;
   const config = deps.config();
   const cancelled = erpCancelledStatus(config);
-  const since = (await state.get<string>(CURSOR_KEY)) ?? iso(clock.now() - config.reconcileLookbackHours * 3_600_000);
+  const since = (await state.get(CURSOR_KEY)) ?? iso(clock.now() - config.reconcileLookbackHours * 3_600_000);
   let cursor: string | undefined;
   let scanned = 0;
   let queued = 0;
@@ -54,14 +55,7 @@ export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal)
       page.items.map((o) => o.id),
     );
     // Orders with a job already waiting or running are on their way: leave them to it.
-    const liveRows: { active_key: string }[] = await deps
-      .db("zenflow_outbox")
-      .whereIn(
-        "active_key",
-        page.items.map((o) => `order:${o.id}`),
-      )
-      .select("active_key");
-    const live = new Set(liveRows.map((r) => r.active_key));
+    const live = await deps.outbox.liveKeys(page.items.map((o) => entityKey.order(o.id)));
     for (const order of page.items) {
       if (typeof order.updatedAt === "string" && Date.parse(order.updatedAt) > Date.parse(highWater)) highWater = order.updatedAt;
       const b = bindings.get(order.id);
@@ -69,7 +63,7 @@ export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal)
         order.status === cancelled
           ? !!b && b.remoteState !== "Cancelled" && b.remoteState !== "Completed"
           : !b?.zenflowId || headerDiffers(order, b.payloadHash);
-      if (!missing || live.has(`order:${order.id}`)) continue;
+      if (!missing || live.has(entityKey.order(order.id))) continue;
       // Routed like any ERP event: it merges with a live job if there is one.
       await log.append(order.status === cancelled ? orderJob(order, {}) : orderJob(order));
       queued++;

@@ -13,16 +13,18 @@ import type { Binder } from "../id-map/binder";
 import { toErpLocation } from "../mapping/locations";
 import type { EventLog } from "../outbox/event-log";
 import { clearRequest, type Progress, writeProgress } from "../core/runs";
-import type { StateStore } from "../core/kv-store";
-import { Priority, type ZenflowClient } from "../zenflow/client";
-import { pushStock, STOCK_ROWS_PER_REQUEST, stockJob, type StockRow } from "./export-stock";
+import type { KvStore } from "../core/kv-store";
+import { Priority } from "../jobs/priorities";
+import { stockJob } from "../jobs/stock-job";
+import type { ZenflowClient } from "../zenflow/client";
+import { pushStock, STOCK_ROWS_PER_REQUEST, type StockRow } from "./export-stock";
 
 /** What the admin-started bulk runs (this and the catalog import) work with. */
 export interface BulkRunDeps {
   erp: ErpPort;
   binder: Binder;
   client: ZenflowClient;
-  state: StateStore;
+  state: KvStore;
   log: EventLog;
   clock: Clock;
   config: () => ZenflowConfig;

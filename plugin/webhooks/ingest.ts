@@ -4,6 +4,7 @@
 // learns whether its own row is new: rows carry the batch's token, read back by event id.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import { Table } from "../core/tables";
 
 interface Waiting {
   row: Record<string, unknown>;
@@ -50,11 +51,11 @@ export class InboxIngest {
     });
     try {
       const rows = [...firstIndex.values()].map((i) => ({ ...batch[i]!.row, ingest_batch: token }));
-      await this.db("zenflow_inbox").insert(rows).onConflict("event_id").ignore();
+      await this.db(Table.inbox).insert(rows).onConflict("event_id").ignore();
       const mine = new Set<string>();
       const ids = [...firstIndex.keys()];
       for (let i = 0; i < ids.length; i += 500) {
-        const found = await this.db("zenflow_inbox")
+        const found = await this.db(Table.inbox)
           .whereIn("event_id", ids.slice(i, i + 500))
           .select("event_id", "ingest_batch");
         for (const f of found) if (f.ingest_batch === token) mine.add(String(f.event_id));

@@ -9,14 +9,17 @@ import type { Clock } from "../core/clock";
 import type { ZenflowConfig } from "../core/config";
 import { keyIdOf } from "../core/key-id";
 import type { PluginLogger } from "../core/host-api";
-import type { StateStore } from "../core/kv-store";
+import { type KvStore, kvKey } from "../core/kv-store";
 import type { ZenflowClient } from "../zenflow/client";
 import { open, seal } from "./secret-box";
 
-const TOKEN_KEY = "webhook:token";
-const REGISTRATION_KEY = "webhook:registration";
 /** How long a replaced secret still verifies deliveries. */
 export const ROTATION_GRACE_MS = 7 * 24 * 3_600_000;
+
+const TOKEN_KEY = kvKey<{ token: string }>("webhook:token");
+const REGISTRATION_KEY = kvKey<Registration>("webhook:registration");
+/** Why the subscription could not be made (shown by health), while it cannot. */
+export const WEBHOOK_PROBLEM_KEY = kvKey<{ at: number; message: string; scope?: string }>("webhook:problem");
 
 export const ORDER_EVENTS = ["order/updated", "order/completed", "order/cancelled"];
 
@@ -35,21 +38,21 @@ export function desiredEvents(config: ZenflowConfig): string[] {
 }
 
 /** The path token, created once per installation. */
-export async function webhookToken(state: StateStore): Promise<string> {
-  const existing = await state.get<{ token: string }>(TOKEN_KEY);
+export async function webhookToken(state: KvStore): Promise<string> {
+  const existing = await state.get(TOKEN_KEY);
   if (existing?.token) return existing.token;
   const token = randomBytes(24).toString("base64url");
   await state.set(TOKEN_KEY, { token });
   // Two processes may race here: whichever write landed last is the token.
-  return (await state.get<{ token: string }>(TOKEN_KEY))!.token;
+  return (await state.get(TOKEN_KEY))!.token;
 }
 
-export async function webhookUrl(state: StateStore, publicUrl: string): Promise<string> {
+export async function webhookUrl(state: KvStore, publicUrl: string): Promise<string> {
   return `${publicUrl.replace(/\/+$/, "")}/webhooks/${await webhookToken(state)}`;
 }
 
-export async function readRegistration(state: StateStore): Promise<Registration | null> {
-  return state.get<Registration>(REGISTRATION_KEY);
+export async function readRegistration(state: KvStore): Promise<Registration | null> {
+  return state.get(REGISTRATION_KEY);
 }
 
 /** Every secret that may sign a delivery now: the current one, unexpired earlier ones, and the admin's override. */
@@ -70,7 +73,7 @@ export function validSecrets(reg: Registration | null, config: ZenflowConfig, no
 
 export interface EnsureDeps {
   client: ZenflowClient;
-  state: StateStore;
+  state: KvStore;
   config: ZenflowConfig;
   publicUrl: string;
   clock: Clock;

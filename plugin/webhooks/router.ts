@@ -12,7 +12,8 @@ import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { describeError } from "../core/errors";
 import type { PluginView, ViewFn } from "../runtime/view";
-import { entityOf, envelopeSchema, instant, kindOf, normalizeEvent } from "./envelope";
+import { entityOf, kindOf, toInboxRow } from "../jobs/inbox-row";
+import { envelopeSchema, instant, normalizeEvent } from "./envelope";
 import { readRegistration, validSecrets, webhookToken } from "./registration";
 import { InboxIngest } from "./ingest";
 import { verifySignature } from "./signature";
@@ -101,22 +102,19 @@ export function mountWebhookRoutes(router: Router, view: ViewFn): void {
     const kind = kindOf(event, v.config.stockSource === "zenflow");
     const now = v.shared.clock.now();
     try {
-      const stored = await inboxOf(v).store({
-        event_id: env.id,
-        event,
-        kind,
-        entity_key: entityOf(kind, env.data),
-        zenflow_created_at: instant(env.created_at),
-        payload: body.toString("utf8"),
-        status: kind === "ignored" ? "ignored" : "pending",
-        priority: kind === "order" ? 10 : 30,
-        attempts: 0,
-        rerun: false,
-        run_at: now,
-        created_at: now,
-        updated_at: now,
-        finished_at: kind === "ignored" ? now : null,
-      });
+      const stored = await inboxOf(v).store(
+        toInboxRow(
+          {
+            eventId: env.id,
+            event,
+            kind,
+            entityKey: entityOf(kind, env.data),
+            zenflowCreatedAt: instant(env.created_at),
+            payload: body.toString("utf8"),
+          },
+          now,
+        ),
+      );
       if (!stored) return answer(v, res, 200, "duplicate", { received: true, duplicate: true });
     } catch (err) {
       v.shared.log.error({ err: describeError(err), eventId: env.id }, "could not store a ZenFlow webhook; ZenFlow will retry");

@@ -1,6 +1,7 @@
 // One function per ZenFlow endpoint the plugin uses. Each call names its priority so
 // the limiter can put orders ahead of stock, products and imports.
 import type { z } from "zod";
+import { Priority, type PriorityValue } from "../jobs/priorities";
 import type { QueryValue, ZenflowRequest, ZenflowResponse } from "./http";
 import {
   bulkProductsResultSchema,
@@ -17,19 +18,6 @@ import {
   webhookListSchema,
   webhookSchema,
 } from "./schemas";
-
-/** Bottleneck priorities: lower runs first. */
-export const Priority = {
-  order: 1,
-  cancel: 2,
-  webhookSetup: 3,
-  stock: 4,
-  product: 5,
-  reconcile: 6,
-  import: 7,
-  backstop: 8,
-} as const;
-export type PriorityValue = (typeof Priority)[keyof typeof Priority];
 
 /** Sends a request through the shared budget at the given priority. */
 export type Transport = <T>(req: ZenflowRequest<T>, priority: PriorityValue) => Promise<ZenflowResponse<T>>;

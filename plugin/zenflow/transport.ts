@@ -8,7 +8,8 @@ import type { RequestLimiter } from "../budget/limiter";
 import type { SharedBudget } from "../budget/shared-budget";
 import type { PluginLogger } from "../core/host-api";
 import type { HttpSend, ZenflowRequest, ZenflowResponse } from "./http";
-import { Priority, type PriorityValue, type Transport } from "./client";
+import { Priority, type PriorityValue } from "../jobs/priorities";
+import type { Transport } from "./client";
 
 export interface TransportDeps {
   http: HttpSend;

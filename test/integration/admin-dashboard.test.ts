@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { NewOrderInput } from "../../dev/host";
-import { writeProgress } from "../../plugin/core/runs";
+import { clearProgress, writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { addSandboxProduct, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
@@ -273,7 +273,7 @@ for (const kind of testDbKinds()) {
       assert.match(page, /<h2>Catalog import<\/h2>/);
       assert.match(page, /aria-label="Catalog import progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="25"/);
       assert.match(page, /<strong>running<\/strong> · 40 of 160 \(25%\) · 2 errors · about 3 min left/);
-      await state.delete("progress:import-catalog");
+      await clearProgress(state, "import-catalog");
     });
 
     it("the retry-dead-letters action retries every dead letter and says how many", async () => {

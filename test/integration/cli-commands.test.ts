@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { pendingRequest, readProgress, requestRun, writeProgress } from "../../plugin/core/runs";
+import { clearRequest, pendingRequest, readProgress, requestRun, writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { addSandboxProduct, eventually, ROOT, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
@@ -217,7 +217,7 @@ describe("command line", { concurrency: true }, () => {
           total: 200,
           errors: 1,
         });
-        await state.delete("request:import-catalog");
+        await clearRequest(state, "import-catalog");
         const r = await run.done;
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /Catalog import requested; waiting for an ERP process to start it/);

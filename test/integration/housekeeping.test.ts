@@ -6,6 +6,7 @@ import { systemClock } from "../../plugin/core/clock";
 import { HOUSEKEEPING_TASK, housekeepingTask, purgeExpired } from "../../plugin/runtime/tasks/housekeeping";
 import { testDbKinds } from "../support/db";
 import { eventually, type Stack, startStack } from "../support/stack";
+import { lastRunKey } from "../../plugin/runtime/scheduler";
 
 const DAY = 86_400_000;
 
@@ -142,7 +143,7 @@ for (const kind of testDbKinds()) {
         (r: { entity_key: string }) => r.entity_key,
       );
       assert.deepEqual(keys, ["order:hk-task-new"]);
-      const last = await shared.state.get<{ ok: boolean }>(`schedule:${HOUSEKEEPING_TASK}`);
+      const last = await shared.state.get(lastRunKey(HOUSEKEEPING_TASK));
       assert.equal(last?.ok, true);
       const line = stack.main.log.lines.find((l) => l.msg === "housekeeping deleted expired rows");
       assert.ok(line, "the run is logged");

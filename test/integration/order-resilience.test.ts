@@ -94,6 +94,7 @@ for (const kind of testDbKinds()) {
         const ghost = new JobQueue({
           db: stack.db.knex,
           table: "zenflow_outbox",
+          activeKey: true,
           clock: { now: Date.now, sleep: async () => {} },
           workerId: "ghost",
           leaseMs: 300,

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { systemClock } from "../../plugin/core/clock";
 import { Leases } from "../../plugin/core/leases";
-import { type LastRun, Scheduler } from "../../plugin/runtime/scheduler";
-import { StateStore } from "../../plugin/core/kv-store";
+import { type LastRun, Scheduler, lastRunKey } from "../../plugin/runtime/scheduler";
+import { KvStore } from "../../plugin/core/kv-store";
 import { testDbKinds } from "../support/db";
 import { scaledClock } from "../support/fast-clock";
 import { recordingLogger } from "../support/recording-logger";
@@ -48,7 +48,7 @@ for (const kind of testDbKinds()) {
       const runs: { at: number; holder: string }[] = [];
       const b = new Scheduler({
         leases: new Leases(db, systemClock),
-        state: new StateStore(db, systemClock),
+        state: new KvStore(db, systemClock),
         clock: systemClock,
         log: recordingLogger(),
         holderId: "erp-b",
@@ -78,7 +78,7 @@ for (const kind of testDbKinds()) {
         // One lease period (the dead holder renewed at most a third of it before dying), a tick, and
         // slack for a loaded machine (npm test runs two files at once).
         assert.ok(run!.at - killedAt <= LEASE + TICK + 1000, `took over ${run!.at - killedAt} ms after the kill (lease ${LEASE} ms)`);
-        const last = await new StateStore(db, systemClock).get<LastRun>("schedule:probe");
+        const last = await new KvStore(db, systemClock).get(lastRunKey("probe"));
         assert.equal(last?.holder, "erp-b");
         assert.equal(last?.ok, true);
         await new Promise((r) => setTimeout(r, TICK * 3));
@@ -102,8 +102,8 @@ for (const kind of testDbKinds()) {
       });
       try {
         const db = stack.db.knex;
-        const state = new StateStore(db, clock);
-        await eventually(() => state.get<LastRun>("schedule:reconcile-orders"), 10_000, "a first reconciliation");
+        const state = new KvStore(db, clock);
+        await eventually(() => state.get(lastRunKey("reconcile-orders")), 10_000, "a first reconciliation");
         // A process that died mid-run leaves its lease behind, and the task due. Written only
         // while no live process holds the lease, so no run in progress overwrites it.
         let diedAt = 0;
@@ -119,7 +119,7 @@ for (const kind of testDbKinds()) {
           10_000,
           "a moment when the lease is free",
         );
-        await state.set("schedule:reconcile-orders", {
+        await state.set(lastRunKey("reconcile-orders"), {
           at: diedAt - 5 * 60_000,
           ok: false,
           durationMs: 0,
@@ -128,7 +128,7 @@ for (const kind of testDbKinds()) {
 
         const taken = (await eventually(
           async () => {
-            const last = await state.get<LastRun>("schedule:reconcile-orders");
+            const last = await state.get(lastRunKey("reconcile-orders"));
             return last && last.holder !== "erp-dead:4242:abc" ? last : null;
           },
           10_000,
@@ -151,7 +151,7 @@ for (const kind of testDbKinds()) {
       let max = 0;
       const s = new Scheduler({
         leases: new Leases(db, systemClock),
-        state: new StateStore(db, systemClock),
+        state: new KvStore(db, systemClock),
         clock: systemClock,
         log: recordingLogger(),
         holderId: "erp-a",

@@ -8,6 +8,7 @@ import type { Clock } from "../../core/clock";
 import { affected, retryOnLockConflict } from "../../core/dialect";
 import type { PluginLogger } from "../../core/host-api";
 import type { ScheduledTask } from "../scheduler";
+import { Table } from "../../core/tables";
 
 export const HOUSEKEEPING_TASK = "housekeeping";
 /** Daily, at a quiet hour (UTC) away from the full stock sync's default 03:00. */
@@ -30,10 +31,10 @@ function finished(statuses: string[]) {
 }
 
 const TARGETS: Target[] = [
-  { name: "outbox", table: "zenflow_outbox", key: "id", expired: finished(["done", "superseded", "discarded"]) },
-  { name: "inbox", table: "zenflow_inbox", key: "id", expired: finished(["done", "ignored", "unmatched", "discarded"]) },
-  { name: "history", table: "zenflow_history", key: "id", expired: (q, cutoff) => q.where("at", "<", cutoff) },
-  { name: "seenEvents", table: "zenflow_seen_events", key: "event_id", expired: (q, cutoff) => q.where("seen_at", "<", cutoff) },
+  { name: "outbox", table: Table.outbox, key: "id", expired: finished(["done", "superseded", "discarded"]) },
+  { name: "inbox", table: Table.inbox, key: "id", expired: finished(["done", "ignored", "unmatched", "discarded"]) },
+  { name: "history", table: Table.history, key: "id", expired: (q, cutoff) => q.where("at", "<", cutoff) },
+  { name: "seenEvents", table: Table.seenEvents, key: "event_id", expired: (q, cutoff) => q.where("seen_at", "<", cutoff) },
 ];
 
 export interface PurgeOptions {
