@@ -36,7 +36,7 @@ async function run(n: number) {
       await stack.db.knex("erp_products").insert(rows);
     }
     global.gc?.();
-    const state = stack.main.plugin.runtime()!.shared.state;
+    const state = stack.main.plugin.runtime()!.parts.state;
     const baseRss = process.memoryUsage().rss;
     let peak = baseRss;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);

@@ -42,7 +42,7 @@ async function run(kind: TestDbKind) {
     for (let i = 0; i < HOOK_SAMPLES; i++) {
       const id = `bench_${i}`;
       let t0 = performance.now();
-      await plugin.shared.recorder.record(
+      await plugin.parts.recorder.record(
         { eventId: `bench-evt-${i}`, occurredAt: new Date().toISOString() },
         orderJob({ id, number: `SO-B-${i}` }),
       );

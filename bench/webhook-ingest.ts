@@ -94,7 +94,7 @@ type Buckets = { le: number; count: number }[];
 
 /** Cumulative bucket counts of the endpoint's own duration histogram. */
 async function endpointBuckets(stack: Stack): Promise<Buckets> {
-  const h = await stack.main.plugin.runtime()!.shared.metrics.webhookLatency.get();
+  const h = await stack.main.plugin.runtime()!.parts.metrics.webhookLatency.get();
   return h.values
     .filter((v) => v.metricName === "zenflow_webhook_duration_seconds_bucket")
     .map((v) => ({ le: Number(v.labels.le), count: v.value }));

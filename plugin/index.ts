@@ -6,13 +6,14 @@ import { subscribeHooks } from "../hooks";
 import { Metrics } from "./admin/metrics";
 import { type Clock, systemClock } from "./core/clock";
 import { type ZenflowConfig, parseConfig } from "./core/config";
-import { Engine, type EngineTuning } from "./runtime/engine";
+import { Engine } from "./runtime/engine";
+import type { EngineTuning } from "./core/tuning";
 import { createErpPort } from "./core/erp-port";
 import { describeError } from "./core/errors";
-import { actions } from "./admin/actions";
+import { type ActionDeps, actions } from "./admin/actions";
 import { mountAdminRoutes } from "./admin/routes";
 import { mountWebhookRoutes } from "./webhooks/router";
-import type { PluginView } from "./runtime/view";
+import type { RuntimeView } from "./runtime/view";
 import { assessHealth, queueCounts } from "./runtime/health";
 import { missingScopes } from "./admin/queries";
 import { History } from "./core/history";
@@ -23,7 +24,7 @@ import { EventRecorder } from "./outbox/event-recorder";
 import { EventLog } from "./outbox/event-log";
 import { ORDER_KIND, mergeOrderPayloads } from "./jobs/order-job";
 import { JobQueue } from "./outbox/queue";
-import type { Shared } from "./runtime/activation";
+import type { Activation } from "./runtime/activation";
 import { KvStore } from "./core/kv-store";
 import { WEBHOOK_PROBLEM_KEY } from "./webhooks/registration";
 import { Table } from "./core/tables";
@@ -40,7 +41,7 @@ export interface ZenflowPlugin extends ErpPlugin {
   health(): Promise<HealthReport>;
   actions: NonNullable<ErpPlugin["actions"]>;
   /** For tests and benchmarks: the live parts of an active plugin. */
-  runtime(): PluginView | null;
+  runtime(): RuntimeView | null;
 }
 
 const DEFAULT_TUNING: EngineTuning = {
@@ -59,7 +60,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
   const tuning: EngineTuning = { ...DEFAULT_TUNING, ...stripUndefined(tuningOptions) };
 
   let ctx: PluginContext | null = null;
-  let shared: Shared | null = null;
+  let parts: Activation | null = null;
   let engine: Engine | null = null;
   let config: ZenflowConfig | null = null;
   let configProblem: string | null = "The plugin is not active.";
@@ -69,7 +70,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
 
   function applyConfig(values: Record<string, unknown>): Promise<void> {
     applying = applying.then(async () => {
-      if (!ctx || !shared) return;
+      if (!ctx || !parts) return;
       const parsed = parseConfig(values ?? {});
       if (engine) {
         const old = engine;
@@ -84,11 +85,11 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       }
       config = parsed.config;
       configProblem = null;
-      const next = new Engine(parsed.config, shared, tuning, ctx.signal);
+      const next = new Engine(parsed.config, parts, tuning, ctx.signal);
       try {
         await next.start();
         engine = next;
-        shared.recorder.onRecorded = () => engine?.notify();
+        parts.recorder.onRecorded = () => engine?.notify();
         ctx.log.info({ baseUrl: parsed.config.baseUrl, stockSource: parsed.config.stockSource }, "ZenFlow sync started");
       } catch (err) {
         await next.stop();
@@ -99,17 +100,8 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
     return applying;
   }
 
-  function view(): PluginView | null {
-    if (!shared || !ctx) return null;
-    return {
-      pluginId: ctx.id,
-      shared,
-      engine,
-      config,
-      configProblem,
-      health: () => plugin.health(),
-      runAction: (id, input) => plugin.actions[id]?.(ctx!, input) ?? Promise.resolve({ ok: false, message: `Unknown action ${id}` }),
-    };
+  function actionDeps(parts: Activation): ActionDeps {
+    return { ...parts, sync: () => engine, configProblem: () => configProblem };
   }
 
   const plugin: ZenflowPlugin = {
@@ -121,7 +113,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       const inbox = new JobQueue({ db, table: Table.inbox, activeKey: false, clock, workerId, leaseMs: tuning.leaseMs });
       const eventLog = new EventLog({ db, clock, mergers: { [ORDER_KIND]: mergeOrderPayloads }, debounceMs: tuning.debounceMs });
       const recorder = new EventRecorder({ log: eventLog, logger: c.log });
-      shared = {
+      const p: Activation = {
         pluginId: c.id,
         workerId,
         publicUrl: c.http.publicUrl,
@@ -141,8 +133,18 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         lastSuccessAt: null,
       };
       if (options.startupWarning) c.log.warn(options.startupWarning);
-      mountAdminRoutes(c.http.admin, view);
-      mountWebhookRoutes(c.http.public, view);
+      parts = p;
+      mountAdminRoutes(c.http.admin, {
+        ...p,
+        health: () => plugin.health(),
+        budget: () => (engine ? engine.budget.snapshot() : Promise.resolve(null)),
+        lastSuccessAt: () => p.lastSuccessAt,
+        wake: () => {
+          engine?.notify();
+          engine?.notifyInbox();
+        },
+      });
+      mountWebhookRoutes(c.http.public, { ...p, config: () => config, notifyInbox: () => engine?.notifyInbox() });
       // Hooks record work even while unconfigured: orders placed before the admin enters
       // the key are sent once the key is there.
       unsubscribe.push(subscribeHooks(c.events, { pluginId: c.id, recorder, log: c.log, config: () => config }));
@@ -164,9 +166,9 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       }
       // Hooks stay subscribed until the host removes them: events that arrive during
       // deactivation are still written to the outbox.
-      if (shared) {
-        await shared.recorder.flush().catch(() => undefined);
-        shared.recorder.stop();
+      if (parts) {
+        await parts.recorder.flush().catch(() => undefined);
+        parts.recorder.stop();
       }
       for (const off of unsubscribe.splice(0)) {
         try {
@@ -184,13 +186,13 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
     },
 
     async health(): Promise<HealthReport> {
-      if (!shared) return { status: "down", message: "The ZenFlow plugin is not active in this ERP process." };
+      if (!parts) return { status: "down", message: "The ZenFlow plugin is not active in this ERP process." };
       try {
         const [budget, counts, scopes, webhookProblem] = await Promise.all([
           engine ? engine.budget.snapshot() : Promise.resolve(null),
-          queueCounts(shared.db),
-          missingScopes(shared.db),
-          engine ? shared.state.get(WEBHOOK_PROBLEM_KEY) : Promise.resolve(null),
+          queueCounts(parts.db),
+          missingScopes(parts.db),
+          engine ? parts.state.get(WEBHOOK_PROBLEM_KEY) : Promise.resolve(null),
         ]);
         return assessHealth({
           now: clock.now(),
@@ -199,7 +201,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           counts,
           missingScopes: scopes,
           webhookProblem,
-          lastSuccessAt: budget?.lastSuccessAt ?? shared.lastSuccessAt,
+          lastSuccessAt: budget?.lastSuccessAt ?? parts.lastSuccessAt,
         });
       } catch (err) {
         return { status: "down", message: `The plugin cannot read its tables in the ERP database: ${describeError(err)}` };
@@ -210,10 +212,9 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       Object.entries(actions).map(([id, action]) => [
         id,
         async (_ctx: PluginContext, input?: unknown): Promise<ActionResult> => {
-          const v = view();
-          if (!v) return { ok: false, message: "The ZenFlow plugin is not active in this ERP process." };
+          if (!parts) return { ok: false, message: "The ZenFlow plugin is not active in this ERP process." };
           try {
-            return await action(v, input);
+            return await action(actionDeps(parts), input);
           } catch (err) {
             return { ok: false, message: `The action failed: ${describeError(err)}` };
           }
@@ -222,7 +223,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
     ),
 
     runtime() {
-      return view();
+      return parts ? { parts: parts, engine, config } : null;
     },
   };
   return plugin;

@@ -4,28 +4,58 @@ import { AUTH_ERROR_CODES, AuthError, NetworkError, TimeoutError, describeError 
 import type { ActionResult } from "../core/host-api";
 import { retryAllDeadLetters } from "../outbox/admin-ops";
 import { requestRun } from "../core/runs";
-import type { PluginView } from "../runtime/view";
+import type { Knex } from "knex";
+import type { SharedBudget } from "../budget/shared-budget";
+import type { Clock } from "../core/clock";
+import type { ZenflowConfig } from "../core/config";
+import type { History } from "../core/history";
+import type { KvStore } from "../core/kv-store";
 import { Priority } from "../jobs/priorities";
+import type { JobQueue } from "../outbox/queue";
+import type { Scheduler } from "../runtime/scheduler";
+import type { ZenflowClient } from "../zenflow/client";
 
-export type Action = (view: PluginView, input?: unknown) => Promise<ActionResult>;
+/** The parts of a running sync (the engine) that the actions use. */
+export interface RunningSync {
+  config: ZenflowConfig;
+  budget: Pick<SharedBudget, "clearAuthPause">;
+  client: Pick<ZenflowClient, "orders">;
+  scheduler: Pick<Scheduler, "runTask">;
+  notify(): void;
+  notifyInbox(): void;
+}
+
+export interface ActionDeps {
+  db: Knex;
+  clock: Clock;
+  state: KvStore;
+  history: History;
+  outbox: Pick<JobQueue, "release">;
+  /** The running sync, or null with the reason (unconfigured, could not start). */
+  sync(): RunningSync | null;
+  configProblem(): string | null;
+}
+
+export type Action = (deps: ActionDeps, input?: unknown) => Promise<ActionResult>;
 
 export const actions: Record<string, Action> = {
   "test-connection": testConnection,
   "retry-dead-letters": retryDeadLetters,
-  "import-catalog": (view) => startRun(view, "import-catalog"),
-  "sync-stock": (view) => startRun(view, "sync-stock"),
+  "import-catalog": (deps) => startRun(deps, "import-catalog"),
+  "sync-stock": (deps) => startRun(deps, "sync-stock"),
 };
 
 /** Every dead letter back to the queue; the running worker sends them. */
-async function retryDeadLetters(view: PluginView): Promise<ActionResult> {
-  const { db, clock, history } = view.shared;
+async function retryDeadLetters(deps: ActionDeps): Promise<ActionResult> {
+  const { db, clock, history } = deps;
   const s = await retryAllDeadLetters({ db, clock, history });
-  view.engine?.notify();
-  view.engine?.notifyInbox();
+  const engine = deps.sync();
+  engine?.notify();
+  engine?.notifyInbox();
   const n = s.retried + s.superseded;
   if (!n) return { ok: true, message: "There are no dead letters to retry.", details: { retried: 0, superseded: 0 } };
   const newer = s.superseded ? ` (${s.superseded} of them already had a newer change waiting, which is sent instead)` : "";
-  const how = view.engine ? "They are being sent now." : "They will be sent once the plugin is configured.";
+  const how = engine ? "They are being sent now." : "They will be sent once the plugin is configured.";
   return {
     ok: true,
     message: `Retrying ${n} dead letter${n === 1 ? "" : "s"}${newer}. ${how}`,
@@ -33,16 +63,16 @@ async function retryDeadLetters(view: PluginView): Promise<ActionResult> {
   };
 }
 
-async function testConnection(view: PluginView): Promise<ActionResult> {
-  const engine = view.engine;
-  if (!engine) return { ok: false, message: view.configProblem ?? "The plugin is not configured." };
+async function testConnection(deps: ActionDeps): Promise<ActionResult> {
+  const engine = deps.sync();
+  if (!engine) return { ok: false, message: deps.configProblem() ?? "The plugin is not configured." };
   try {
     // The admin asked explicitly: lift an auth pause for this probe (a still-bad key
     // pauses again at once). Rate-limit pauses stay in force.
     await engine.budget.clearAuthPause();
     // The cheapest call that proves the key: one order, at the highest priority.
     await engine.client.orders.list({ page: 1, limit: 1 }, Priority.order);
-    const released = await view.shared.outbox.release(AUTH_ERROR_CODES);
+    const released = await deps.outbox.release(AUTH_ERROR_CODES);
     engine.notify();
     const waiting = released ? ` ${released} waiting change${released === 1 ? " is" : "s are"} being sent now.` : "";
     return { ok: true, message: `Connected to ZenFlow at ${engine.config.baseUrl}; the API key is valid and can read orders.${waiting}` };
@@ -73,13 +103,13 @@ async function testConnection(view: PluginView): Promise<ActionResult> {
  * Records the request (so it survives restarts and any process may run it) and starts it in
  * this process at once if no other process is already on it. Progress is on the dashboard.
  */
-async function startRun(view: PluginView, name: "import-catalog" | "sync-stock"): Promise<ActionResult> {
-  const engine = view.engine;
-  if (!engine) return { ok: false, message: view.configProblem ?? "The plugin is not configured." };
+async function startRun(deps: ActionDeps, name: "import-catalog" | "sync-stock"): Promise<ActionResult> {
+  const engine = deps.sync();
+  if (!engine) return { ok: false, message: deps.configProblem() ?? "The plugin is not configured." };
   if (name === "sync-stock" && engine.config.stockSource === "none") {
     return { ok: false, message: "Stock is not synchronised: set 'Who owns stock levels' to erp or zenflow first." };
   }
-  await requestRun(view.shared.state, name, "admin", view.shared.clock.now());
+  await requestRun(deps.state, name, "admin", deps.clock.now());
   void engine.scheduler.runTask(name, false).catch(() => undefined);
   const what = name === "import-catalog" ? "Catalog import" : "Full stock sync";
   return { ok: true, message: `${what} started. Orders keep priority while it runs; follow its progress on the ZenFlow dashboard.` };

@@ -14,7 +14,13 @@ import {
   retryDeadLetter,
 } from "../outbox/admin-ops";
 import { randomBytes } from "node:crypto";
-import type { PluginView, ViewFn } from "../runtime/view";
+import type { Knex } from "knex";
+import type { BudgetSnapshot } from "../budget/shared-budget";
+import type { Clock } from "../core/clock";
+import type { ErpPort } from "../core/erp-port";
+import type { History } from "../core/history";
+import type { HealthReport, PluginLogger } from "../core/host-api";
+import type { KvStore } from "../core/kv-store";
 import { createSigner, type Signer } from "./csrf";
 import { type DashboardModel, renderDashboard, renderNotice } from "./dashboard-page";
 import { plural } from "./format";
@@ -28,25 +34,43 @@ const DISCARD = "/discard";
 const ACTOR = "an ERP admin (dashboard)";
 const CSRF_KEY = kvKey<{ key: string }>("admin:csrf-key");
 
-export function mountAdminRoutes(router: Router, view: ViewFn): void {
+/** What the admin pages need of the running plugin. */
+export interface AdminRouteDeps {
+  db: Knex;
+  clock: Clock;
+  state: KvStore;
+  erp: ErpPort;
+  log: PluginLogger;
+  history: History;
+  metrics: Metrics;
+  health(): Promise<HealthReport>;
+  /** The shared budget under the current config, or null while unconfigured. */
+  budget(): Promise<BudgetSnapshot | null>;
+  /** When this process last had a successful ZenFlow answer. */
+  lastSuccessAt(): number | null;
+  /** Wakes this process's workers (retried jobs are due now). */
+  wake(): void;
+}
+
+type Deps = AdminRouteDeps;
+
+export function mountAdminRoutes(router: Router, deps: Deps): void {
   // The key lives in zenflow_state, so a form served by one ERP process verifies in another
   // (restarts, load balancers without sticky sessions).
-  const signers = new WeakMap<object, Promise<Signer>>();
-  const signerOf = (v: PluginView): Promise<Signer> => {
-    let s = signers.get(v.shared.state);
-    if (!s) {
-      s = sharedKey(v).then((key) => createSigner({ key, now: () => view()?.shared.clock.now() ?? Date.now() }));
-      s.catch(() => signers.delete(v.shared.state));
-      signers.set(v.shared.state, s);
+  let signer: Promise<Signer> | null = null;
+  const signerOf = (): Promise<Signer> => {
+    if (!signer) {
+      signer = sharedKey(deps.state).then((key) => createSigner({ key, now: () => deps.clock.now() }));
+      signer.catch(() => (signer = null));
     }
-    return s;
+    return signer;
   };
-  const refreshers = new WeakMap<Metrics, GaugeRefresher>();
+  const refresher = new GaugeRefresher(deps.metrics);
   const form = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 20 });
 
   router.get(
     "/",
-    guard(view, async (v, req, res) => {
+    guard(deps, async (req, res) => {
       // Relative links and form actions need the trailing slash ("…/zenflow/"), whatever
       // prefix the host mounts us under.
       const [path = "", query] = req.originalUrl.split("?", 2);
@@ -54,7 +78,7 @@ export function mountAdminRoutes(router: Router, view: ViewFn): void {
         res.redirect(302, `${path.split("/").pop()}/${query ? `?${query}` : ""}`);
         return;
       }
-      const model = await buildModel(v, req, await signerOf(v));
+      const model = await buildModel(deps, req, await signerOf());
       htmlHeaders(res);
       res.status(200).type("html").send(renderDashboard(model));
     }),
@@ -62,12 +86,9 @@ export function mountAdminRoutes(router: Router, view: ViewFn): void {
 
   router.get(
     "/metrics",
-    guard(view, async (v, _req, res) => {
-      const metrics = v.shared.metrics;
-      let refresher = refreshers.get(metrics);
-      if (!refresher) refreshers.set(metrics, (refresher = new GaugeRefresher(metrics)));
-      const budget = v.engine ? await v.engine.budget.snapshot() : null;
-      await refresher.refresh(v.shared.db, budget, v.shared.clock.now());
+    guard(deps, async (_req, res) => {
+      const metrics = deps.metrics;
+      await refresher.refresh(deps.db, await deps.budget(), deps.clock.now());
       res
         .status(200)
         .set("Content-Type", metrics.registry.contentType)
@@ -79,15 +100,15 @@ export function mountAdminRoutes(router: Router, view: ViewFn): void {
   router.post(
     RETRY,
     form,
-    guard(view, async (v, req, res) => {
-      const signer = await signerOf(v);
+    guard(deps, async (req, res) => {
+      const signer = await signerOf();
       if (!checkToken(signer, RETRY, req, res)) return;
       const target = String(bodyOf(req).target ?? "");
-      const deps = opsDeps(v);
+      const ops = opsDeps(deps);
       let flash: { text: string; level: "ok" | "error" };
       if (target === "all") {
-        const s = await retryAllDeadLetters(deps);
-        v.shared.log.info({ retried: s.retried, superseded: s.superseded, by: ACTOR }, "dead letters retried by an admin");
+        const s = await retryAllDeadLetters(ops);
+        deps.log.info({ retried: s.retried, superseded: s.superseded, by: ACTOR }, "dead letters retried by an admin");
         flash =
           s.retried + s.superseded
             ? { level: "ok", text: retryAllMessage(s.retried, s.superseded) }
@@ -95,9 +116,9 @@ export function mountAdminRoutes(router: Router, view: ViewFn): void {
       } else {
         const ref = refOrReject(target, res);
         if (!ref) return;
-        const r = await retryDeadLetter(deps, ref);
+        const r = await retryDeadLetter(ops, ref);
         const what = describeTarget(ref, r.erpRef);
-        v.shared.log.info(
+        deps.log.info(
           { jobId: ref.id, queue: ref.queue, erpRef: r.erpRef, outcome: r.outcome, by: ACTOR },
           "dead letter retried by an admin",
         );
@@ -109,8 +130,7 @@ export function mountAdminRoutes(router: Router, view: ViewFn): void {
               : { level: "error", text: `${what} is not a dead letter any more (already retried or discarded); nothing was changed.` };
       }
       // Wake both workers: the retried rows are due now.
-      v.engine?.notify();
-      v.engine?.notifyInbox();
+      deps.wake();
       redirectWithFlash(res, signer, flash);
     }),
   );
@@ -118,14 +138,14 @@ export function mountAdminRoutes(router: Router, view: ViewFn): void {
   router.post(
     DISCARD,
     form,
-    guard(view, async (v, req, res) => {
-      const signer = await signerOf(v);
+    guard(deps, async (req, res) => {
+      const signer = await signerOf();
       if (!checkToken(signer, DISCARD, req, res)) return;
       const ref = refOrReject(String(bodyOf(req).target ?? ""), res);
       if (!ref) return;
-      const r = await discardDeadLetter(opsDeps(v), ref, ACTOR);
+      const r = await discardDeadLetter(opsDeps(deps), ref, ACTOR);
       const what = describeTarget(ref, r.erpRef);
-      v.shared.log.info(
+      deps.log.info(
         { jobId: ref.id, queue: ref.queue, erpRef: r.erpRef, discarded: r.discarded, by: ACTOR },
         "dead letter discarded by an admin",
       );
@@ -140,27 +160,28 @@ export function mountAdminRoutes(router: Router, view: ViewFn): void {
   );
 }
 
-async function buildModel(v: PluginView, req: Request, signer: Signer): Promise<DashboardModel> {
-  const { db, clock, state, erp } = v.shared;
+async function buildModel(deps: Deps, req: Request, signer: Signer): Promise<DashboardModel> {
+  const { db, clock, state, erp } = deps;
   const now = clock.now();
   const q = typeof req.query.q === "string" ? req.query.q.trim() : "";
-  const [health, counts, budget, deadLetters, failures, runs, found] = await Promise.all([
-    v.health(),
+  const [health, counts, budgets, deadLetters, failures, runs, found] = await Promise.all([
+    deps.health(),
     queueCounts(db),
     // Without a valid config the limits are unknown; the last row still tells the last success.
-    v.engine ? v.engine.budget.snapshot() : latestBudget(db, now),
+    deps.budget().then((live) => ({ live, any: live ?? latestBudget(db, now) })),
     listDeadLetters(db, 100),
     recentFailures(db, 20),
     readRuns(state),
     q ? lookup(db, erp, q) : Promise.resolve(null),
   ]);
+  const budget = await budgets.any;
   return {
     now,
     health,
     counts,
-    budget: v.engine ? budget : null,
+    budget: budgets.live,
     // The shared row is written at most every 5 s per process; this process may know a later one.
-    lastSuccessAt: Math.max(budget?.lastSuccessAt ?? 0, v.shared.lastSuccessAt ?? 0) || null,
+    lastSuccessAt: Math.max(budget?.lastSuccessAt ?? 0, deps.lastSuccessAt() ?? 0) || null,
     deadLetters,
     failures,
     runs,
@@ -170,8 +191,8 @@ async function buildModel(v: PluginView, req: Request, signer: Signer): Promise<
   };
 }
 
-function opsDeps(v: PluginView): AdminOpsDeps {
-  return { db: v.shared.db, clock: v.shared.clock, history: v.shared.history };
+function opsDeps(deps: Deps): AdminOpsDeps {
+  return { db: deps.db, clock: deps.clock, history: deps.history };
 }
 
 function bodyOf(req: Request): Record<string, unknown> {
@@ -235,17 +256,11 @@ function htmlHeaders(res: Response): void {
   });
 }
 
-/** Runs a handler with the live view; express 4 does not catch rejected promises, so errors are answered here. */
-function guard(view: ViewFn, fn: (v: PluginView, req: Request, res: Response) => Promise<void>): RequestHandler {
+/** Runs a handler; express 4 does not catch rejected promises, so errors are answered here. */
+function guard(deps: Deps, fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const v = view();
-    if (!v) {
-      htmlHeaders(res);
-      res.status(503).type("html").send(renderNotice("ZenFlow plugin not active", "The ZenFlow plugin is not active in this ERP process."));
-      return;
-    }
-    fn(v, req, res).catch((err: unknown) => {
-      v.shared.log.error({ path: req.path, err: describeError(err) }, "ZenFlow admin page failed");
+    fn(req, res).catch((err: unknown) => {
+      deps.log.error({ path: req.path, err: describeError(err) }, "ZenFlow admin page failed");
       if (res.headersSent) return next(err);
       htmlHeaders(res);
       res
@@ -262,8 +277,8 @@ function guard(view: ViewFn, fn: (v: PluginView, req: Request, res: Response) =>
 }
 
 /** The dashboard's signing key, shared by every process through zenflow_state; created once. */
-async function sharedKey(v: PluginView): Promise<Buffer> {
+async function sharedKey(state: KvStore): Promise<Buffer> {
   // Whichever process stored it first wins; everyone reads the same key back.
-  const { key } = await v.shared.state.getOrInit(CSRF_KEY, () => ({ key: randomBytes(32).toString("base64") }));
+  const { key } = await state.getOrInit(CSRF_KEY, () => ({ key: randomBytes(32).toString("base64") }));
   return Buffer.from(key, "base64");
 }

@@ -5,13 +5,12 @@ import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { affected, num, numOrNull } from "../core/dialect";
 import { kvKey } from "../core/kv-store";
+import { AUTH_PAUSE_MS } from "../core/errors";
 import type { RateLimitInfo } from "../zenflow/http";
 import { type BudgetLimits, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
 import { Table } from "../core/tables";
 
 const TABLE = Table.budget;
-/** How long an auth failure stops sending before one request probes the key again. */
-export const AUTH_PAUSE_MS = 10 * MINUTE;
 
 /** The limits a running plugin uses for a key, published for readers without the settings (the CLI). */
 export const budgetLimitsKey = (keyId: string) => kvKey<BudgetLimits>(`budget:limits:${keyId}`);
@@ -134,11 +133,13 @@ export class SharedBudget {
       .update({ paused_until: until, pause_reason: reason.slice(0, 250), updated_at: this.clock.now() });
   }
 
-  async recordAuthFailure(message: string): Promise<void> {
+  /** Pauses sending for every process until one request may probe the key again; returns when. */
+  async recordAuthFailure(message: string): Promise<number> {
     const now = this.clock.now();
     await this.db(TABLE)
       .where({ key_id: this.keyId })
       .update({ auth_error: message, auth_failed_at: now, paused_until: now + AUTH_PAUSE_MS, pause_reason: "auth", updated_at: now });
+    return now + AUTH_PAUSE_MS;
   }
 
   /** Clears an auth failure after a successful call (throttled: at most one write per 5 s per process). */

@@ -1,6 +1,7 @@
 // The one adapter between ctx.erp and the synchronizers: they depend on this narrow
 // interface, never on the host object, so a host quirk is handled in one place.
-import type { ErpApi, ErpOrder, ErpProduct, ErpStockLevel, Page } from "./host-api";
+import { SyncError } from "./errors";
+import type { ErpApi, ErpErrorCode, ErpOrder, ErpProduct, ErpStockLevel, Page } from "./host-api";
 
 export interface ErpPort {
   getOrder(id: string): Promise<ErpOrder | null>;
@@ -18,17 +19,37 @@ export interface ErpPort {
   statuses(): Promise<{ code: string; label: string }[]>;
 }
 
-/** ctx.erp errors carry a string `code`; anything else (a host bug, a dropped connection) counts as `unavailable`. */
+const ERP_CODES: readonly ErpErrorCode[] = ["not_found", "invalid", "conflict", "unavailable"];
+
+/**
+ * A failure of a ctx.erp call. The contract's codes say what retrying can do: not_found,
+ * invalid and conflict will not fix themselves; unavailable may. Anything a host throws
+ * without one of those codes (a host bug, a dropped connection) counts as `unavailable`.
+ */
+export class ErpError extends SyncError {
+  readonly retryable: boolean;
+  constructor(
+    readonly code: ErpErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.retryable = code === "unavailable";
+  }
+
+  static from(err: unknown): ErpError {
+    if (err instanceof ErpError) return err;
+    const code = (err as { code?: unknown } | null)?.code;
+    const known = typeof code === "string" && (ERP_CODES as readonly string[]).includes(code) ? (code as ErpErrorCode) : "unavailable";
+    return new ErpError(known, err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
+
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== "string" || !["not_found", "invalid", "conflict", "unavailable"].includes(code)) {
-      Object.assign(e, { code: "unavailable" });
-    }
-    throw e;
+    throw ErpError.from(err);
   }
 }
 

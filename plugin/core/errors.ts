@@ -1,60 +1,97 @@
 // One root class and a flat set of subclasses. Each error says, where it is raised,
-// whether trying again can help (`retryable`) and carries a stable `code` that the
-// outbox, health and dashboard key on. Messages never contain the API key: the HTTP
-// layer builds them from the method, the path and ZenFlow's own error code/message.
+// whether trying again can help (`retryable`), whether the failure uses up one of the
+// job's attempts, and when the job may run again: the worker reads only that, so the retry
+// policy lives with the errors. Each carries a stable `code` that the outbox, health and the
+// dashboard key on. Messages never contain the API key: the HTTP layer builds them from the
+// method, the path and ZenFlow's own error code/message.
+import { type BackoffPolicy, nextRunAt } from "./backoff";
 
-export abstract class ZenflowError extends Error {
+/** How long an auth failure stops sending before one request probes the key again. */
+export const AUTH_PAUSE_MS = 10 * 60_000;
+
+/** A failure while bringing one entity into line with ZenFlow or the ERP. */
+export abstract class SyncError extends Error {
   abstract readonly code: string;
+  /** Sending the same thing again can succeed (a 5xx, a timeout), as opposed to a refusal. */
   abstract readonly retryable: boolean;
+  /** False when the failure is not the job's fault (a pause, contention, shutdown): the job retries without using an attempt. */
+  readonly countsAsAttempt: boolean = true;
   /** When set, the earliest moment (epoch ms) a retry may happen. */
   retryAt?: number;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
+  /** When the job may run again after `attempts` attempts: never before `retryAt`, else the jittered backoff. */
+  nextAttemptAt(now: number, attempts: number, backoff?: BackoffPolicy): number {
+    return nextRunAt(now, attempts, this.retryAt, backoff);
+  }
+  /** The code a job that failed with this error records (what release() and the dashboard key on). */
+  get jobCode(): string {
+    return this.code;
+  }
+  /** The line a job that failed with this error records. */
+  get jobMessage(): string {
+    return describeError(this);
+  }
 }
 
 /** Connection refused or reset, DNS failure: nothing reached ZenFlow, or the answer was lost. */
-export class NetworkError extends ZenflowError {
+export class NetworkError extends SyncError {
   readonly code = "network";
   readonly retryable = true;
 }
 
-export class TimeoutError extends ZenflowError {
+export class TimeoutError extends SyncError {
   readonly code = "timeout";
   readonly retryable = true;
 }
 
 /** The plugin is shutting down; the job goes back to the queue untouched. */
-export class AbortedError extends ZenflowError {
+export class AbortedError extends SyncError {
   readonly code = "aborted";
   readonly retryable = true;
+  override readonly countsAsAttempt = false;
+  override nextAttemptAt(now: number): number {
+    return now;
+  }
 }
 
 /** The change depends on another that has not reached ZenFlow yet (stock of a product still on its way). */
-export class NotYetError extends ZenflowError {
+export class NotYetError extends SyncError {
   readonly code = "waiting_for_dependency";
   readonly retryable = true;
 }
 
 /** Another process is working on the same entity right now; try again in a moment. */
-export class ContentionError extends ZenflowError {
+export class ContentionError extends SyncError {
   readonly code = "contention";
   readonly retryable = true;
+  override readonly countsAsAttempt = false;
+  /** Soon, with jitter, so two processes do not collide again. */
+  override nextAttemptAt(now: number): number {
+    return now + 50 + Math.floor(Math.random() * 200);
+  }
 }
 
-export class RateLimitError extends ZenflowError {
+export class RateLimitError extends SyncError {
   readonly code = "rate_limited";
   readonly retryable = true;
+  /** ZenFlow asked everyone to wait: not the job's fault. */
+  override readonly countsAsAttempt = false;
   constructor(
     message: string,
     readonly retryAfterMs: number,
   ) {
     super(message);
   }
+  /** Just after the pause, spread over a short window so the whole backlog does not wake at once. */
+  override nextAttemptAt(now: number): number {
+    return nextRunAt(now, 1, this.retryAt ?? now + this.retryAfterMs, { baseMs: 500, capMs: 2000 });
+  }
 }
 
-export class ServerError extends ZenflowError {
+export class ServerError extends SyncError {
   readonly code = "server_error";
   readonly retryable = true;
   constructor(
@@ -66,7 +103,7 @@ export class ServerError extends ZenflowError {
 }
 
 /** 401/403: the key is missing, invalid, expired, revoked, lacks a scope or the IP is not allowed. */
-export class AuthError extends ZenflowError {
+export class AuthError extends SyncError {
   readonly code = "auth";
   readonly retryable = false;
   constructor(
@@ -78,9 +115,21 @@ export class AuthError extends ZenflowError {
   ) {
     super(message);
   }
+  /** Not the job's fault: it waits for the key to be fixed instead of burning attempts. */
+  override readonly countsAsAttempt = false;
   /** A missing scope blocks one kind of work; every other auth failure blocks all sending. */
   get blocksEverything(): boolean {
     return this.zenflowCode !== "insufficient_scope";
+  }
+  /** When sending resumes (the transport sets `retryAt` to the shared pause), else after the auth pause. */
+  override nextAttemptAt(now: number): number {
+    return this.retryAt ?? now + AUTH_PAUSE_MS;
+  }
+  override get jobCode(): string {
+    return this.zenflowCode;
+  }
+  override get jobMessage(): string {
+    return this.scope ? `the ZenFlow API key lacks the scope ${this.scope}` : describeError(this);
   }
 }
 
@@ -90,7 +139,7 @@ export interface FieldProblem {
 }
 
 /** 400/422 (and 409/404 through the subclasses): ZenFlow refused this request; resending it unchanged cannot help. */
-export class RejectedError extends ZenflowError {
+export class RejectedError extends SyncError {
   readonly code: string = "rejected";
   readonly retryable = false;
   constructor(
@@ -113,7 +162,7 @@ export class ConflictError extends RejectedError {
 }
 
 /** A status ZenFlow does not document (3xx, 418 …). */
-export class UnexpectedStatusError extends ZenflowError {
+export class UnexpectedStatusError extends SyncError {
   readonly code = "unexpected_status";
   readonly retryable = false;
   constructor(
@@ -129,7 +178,7 @@ export class UnexpectedStatusError extends ZenflowError {
  * idempotent, and a bad deploy on ZenFlow's side is usually short-lived; the attempt
  * limit turns a lasting problem into a dead letter.
  */
-export class InvalidResponseError extends ZenflowError {
+export class InvalidResponseError extends SyncError {
   readonly code = "invalid_response";
   readonly retryable = true;
   constructor(
@@ -141,7 +190,7 @@ export class InvalidResponseError extends ZenflowError {
 }
 
 /** An ERP record that cannot be turned into a ZenFlow payload. Never retried: the record must change. */
-export class MappingError extends ZenflowError {
+export class MappingError extends SyncError {
   readonly code = "invalid_record";
   readonly retryable = false;
   constructor(
@@ -152,8 +201,22 @@ export class MappingError extends ZenflowError {
   }
 }
 
-export function isZenflowError(err: unknown): err is ZenflowError {
-  return err instanceof ZenflowError;
+/**
+ * The retry policy of any thrown value. Errors that are not SyncErrors (a database hiccup, a
+ * bug) are retried with backoff and count as attempts, so a lasting one ends as a dead letter.
+ */
+export function retryPolicyOf(
+  err: unknown,
+): Pick<SyncError, "retryable" | "countsAsAttempt" | "jobCode" | "jobMessage"> & { nextAttemptAt: SyncError["nextAttemptAt"] } {
+  if (err instanceof SyncError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  return {
+    retryable: true,
+    countsAsAttempt: true,
+    jobCode: typeof code === "string" && code ? code : "error",
+    jobMessage: describeError(err),
+    nextAttemptAt: (now, attempts, backoff) => nextRunAt(now, attempts, undefined, backoff),
+  };
 }
 
 /** The error codes jobs carry while they wait for the API key to be fixed. */

@@ -2,7 +2,20 @@
 // them shorter): leases, ticks, polls, debounce. Read from ZENFLOW_TUNING (JSON) by the
 // module the host loads; anything malformed is ignored with a warning, never a failure.
 import { z } from "zod";
-import type { EngineTuning } from "../runtime/engine";
+import type { BackoffPolicy } from "./backoff";
+
+export interface EngineTuning {
+  pollMs: number;
+  leaseMs: number;
+  schedulerTickMs: number;
+  schedulerLeaseMs: number;
+  boundaryGuardMs: number;
+  backoff?: BackoffPolicy;
+  /** Start the worker and scheduler loops (tests may drive runOnce themselves). */
+  autoStart: boolean;
+  /** Per job kind: wait before a new job is due, so bursts of edits coalesce (orders: none). */
+  debounceMs: Record<string, number>;
+}
 
 const tuningSchema = z
   .object({

@@ -3,12 +3,10 @@
 // dead-lettered with a message an admin can act on. `runOnce()` lets tests drain the
 // queue deterministically; `start()` runs the same step in a loop.
 import type { Clock } from "../core/clock";
-import { AbortedError, AuthError, ContentionError, RateLimitError, ZenflowError, describeError } from "../core/errors";
+import { describeError, retryPolicyOf } from "../core/errors";
 import type { History, HistoryEntry, Outcome } from "../core/history";
 import type { PluginLogger } from "../core/host-api";
-import type { SharedBudget } from "../budget/shared-budget";
-import { AUTH_PAUSE_MS } from "../budget/shared-budget";
-import { type BackoffPolicy, nextRunAt } from "../core/backoff";
+import type { BackoffPolicy } from "../core/backoff";
 import type { EventLog } from "./event-log";
 import type { JobQueue, QueueJob } from "./queue";
 
@@ -29,6 +27,11 @@ export interface WorkerMetrics {
   jobSettled(queue: string, kind: string, result: string): void;
 }
 
+export interface SendGate {
+  /** When the next request can go, or null if now. */
+  nextAvailableAt(): Promise<{ at: number } | null>;
+}
+
 export interface WorkerOptions {
   name: string;
   queue: JobQueue;
@@ -38,12 +41,12 @@ export interface WorkerOptions {
   log: PluginLogger;
   /** Outbox only: ERP changes waiting in zenflow_event_log are routed into the queue first. */
   eventLog?: EventLog;
-  /** When set, nothing is claimed while the shared budget cannot send (outbox only). */
-  budget?: SharedBudget;
+  /** When set, nothing is claimed while this says sending must wait (outbox: the shared budget). */
+  gate?: SendGate;
   claimLimit: number;
   pollMs: number;
   batchWindowMs: number;
-  maxAttempts: () => number;
+  maxAttempts: number;
   leaseMs: number;
   backoff?: BackoffPolicy;
   metrics?: WorkerMetrics;
@@ -81,7 +84,7 @@ export class Worker {
     const now = clock.now();
     if (now - this.lastSweep >= Math.min(5000, this.opts.leaseMs / 2)) {
       this.lastSweep = now;
-      const n = await queue.sweep(this.opts.maxAttempts());
+      const n = await queue.sweep(this.opts.maxAttempts);
       if (n) this.opts.log.warn({ queue: this.opts.name, jobs: n }, "reclaimed jobs whose worker stopped");
     }
     if (this.opts.eventLog) while ((await this.opts.eventLog.route()) >= 500);
@@ -151,7 +154,7 @@ export class Worker {
         if (status === "dead")
           log.warn({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, reason: r.message }, "job parked as dead letter");
       } else {
-        const decision = await this.decideRetry(job, r.error);
+        const decision = this.decideRetry(job, r.error);
         if (decision.type === "dead") {
           await queue.kill(job, { message: decision.message, code: decision.code });
           entries.push({ ...base, outcome: "dead", message: decision.message });
@@ -182,42 +185,22 @@ export class Worker {
     if (done.length) this.lastActivityAt = clock.now();
   }
 
-  private async decideRetry(
+  /** The error decides (core/errors): whether it uses an attempt, whether retrying can help, and when. */
+  private decideRetry(
     job: QueueJob,
     error: unknown,
-  ): Promise<
-    { type: "retry"; at: number; message: string; code: string; countAttempt: boolean } | { type: "dead"; message: string; code: string }
-  > {
-    const { clock, budget } = this.opts;
-    const now = clock.now();
-    const message = describeError(error);
-    if (error instanceof AbortedError) return { type: "retry", at: now, message, code: error.code, countAttempt: false };
-    if (error instanceof ContentionError)
-      return { type: "retry", at: now + 50 + Math.floor(Math.random() * 200), message, code: error.code, countAttempt: false };
-    if (error instanceof RateLimitError) {
-      return {
-        type: "retry",
-        at: nextRunAt(now, 1, error.retryAt ?? now + error.retryAfterMs, { baseMs: 500, capMs: 2000 }),
-        message,
-        code: error.code,
-        countAttempt: false,
-      };
-    }
-    if (error instanceof AuthError) {
-      // Not the job's fault: it waits for the key to be fixed instead of burning attempts.
-      const snap = error.blocksEverything && budget ? await budget.snapshot() : null;
-      const at = snap && snap.pausedUntil > now ? snap.pausedUntil : now + AUTH_PAUSE_MS;
-      const why = error.scope ? `the ZenFlow API key lacks the scope ${error.scope}` : message;
-      return { type: "retry", at, message: why, code: error.zenflowCode, countAttempt: false };
-    }
-    const retryable = error instanceof ZenflowError ? error.retryable : isRetryableErpError(error);
-    const code = error instanceof ZenflowError ? error.code : String((error as { code?: unknown })?.code ?? "error");
-    if (!retryable) return { type: "dead", message, code };
-    if (job.attempts >= this.opts.maxAttempts()) {
+  ): { type: "retry"; at: number; message: string; code: string; countAttempt: boolean } | { type: "dead"; message: string; code: string } {
+    const now = this.opts.clock.now();
+    const policy = retryPolicyOf(error);
+    const message = policy.jobMessage;
+    const code = policy.jobCode;
+    if (!policy.countsAsAttempt)
+      return { type: "retry", at: policy.nextAttemptAt(now, job.attempts, this.opts.backoff), message, code, countAttempt: false };
+    if (!policy.retryable) return { type: "dead", message, code };
+    if (job.attempts >= this.opts.maxAttempts) {
       return { type: "dead", message: `Gave up after ${job.attempts} attempts. Last error: ${message}`, code };
     }
-    const notBefore = error instanceof ZenflowError ? error.retryAt : undefined;
-    return { type: "retry", at: nextRunAt(now, job.attempts, notBefore, this.opts.backoff), message, code, countAttempt: true };
+    return { type: "retry", at: policy.nextAttemptAt(now, job.attempts, this.opts.backoff), message, code, countAttempt: true };
   }
 
   private ensureHeartbeat(): void {
@@ -246,8 +229,8 @@ export class Worker {
     let failures = 0;
     while (this.running) {
       try {
-        if (this.opts.budget) {
-          const wait = await this.opts.budget.nextAvailableAt();
+        if (this.opts.gate) {
+          const wait = await this.opts.gate.nextAvailableAt();
           if (wait) {
             await this.idle(Math.min(Math.max(50, wait.at - clock.now()), 5000));
             continue;
@@ -290,11 +273,4 @@ export class Worker {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
   }
-}
-
-function isRetryableErpError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  // ctx.erp errors: not_found/invalid/conflict will not fix themselves; unavailable will.
-  if (code === "not_found" || code === "invalid" || code === "conflict") return false;
-  return true;
 }

@@ -13,7 +13,7 @@ import type { EventLog } from "../outbox/event-log";
 import type { KvStore } from "../core/kv-store";
 import type { Metrics } from "../admin/metrics";
 
-export interface Shared {
+export interface Activation {
   pluginId: string;
   workerId: string;
   /** Absolute URL where ctx.http.public is mounted (webhook subscription). */

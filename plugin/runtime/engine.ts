@@ -1,42 +1,30 @@
-// Everything that depends on a valid config: the ZenFlow client, the shared budget and
-// its limiter, the outbox worker and the scheduled tasks. Rebuilt when the config changes.
-import type { ZenflowConfig } from "../core/config";
-import { keyIdOf } from "../core/key-id";
+// Everything that depends on a valid config: the ZenFlow client, the shared budget and its
+// limiter, the two workers and the scheduled tasks (one file each in runtime/tasks).
+// Rebuilt when the config changes, so the config never changes inside an engine.
 import { RequestLimiter } from "../budget/limiter";
 import { SharedBudget, budgetLimitsKey } from "../budget/shared-budget";
-import type { BackoffPolicy } from "../core/backoff";
+import type { ZenflowConfig } from "../core/config";
+import { AUTH_ERROR_CODES } from "../core/errors";
+import { keyIdOf } from "../core/key-id";
+import type { EngineTuning } from "../core/tuning";
 import { Worker } from "../outbox/worker";
-import { Scheduler } from "./scheduler";
-import { housekeepingTask } from "./tasks/housekeeping";
-import { createOrderExporter } from "../sync/export-orders";
-import { reconcileOrders } from "../sync/reconcile-orders";
 import { createOrderStateApplier } from "../sync/apply-order-state";
 import { createStockApplier } from "../sync/apply-stock";
-import { backstop } from "../sync/backstop";
-import { runCatalogImport } from "../sync/export-catalog";
+import { createOrderExporter } from "../sync/export-orders";
 import { createProductExporter } from "../sync/export-products";
 import { createStockExporter } from "../sync/export-stock";
-import { runStockSync } from "../sync/stock-sync";
-import { clearRequest, pendingRequest } from "../core/runs";
-import { WEBHOOK_PROBLEM_KEY, ensureSubscription } from "../webhooks/registration";
-import { AUTH_ERROR_CODES, AuthError, describeError } from "../core/errors";
+import type { BulkRunDeps } from "../sync/stock-sync";
 import { createZenflowClient, type ZenflowClient } from "../zenflow/client";
 import { createHttp } from "../zenflow/http";
 import { createTransport } from "../zenflow/transport";
-import type { Shared } from "./activation";
-
-export interface EngineTuning {
-  pollMs: number;
-  leaseMs: number;
-  schedulerTickMs: number;
-  schedulerLeaseMs: number;
-  boundaryGuardMs: number;
-  backoff?: BackoffPolicy;
-  /** Start the worker and scheduler loops (tests may drive runOnce themselves). */
-  autoStart: boolean;
-  /** Per job kind: wait before a new job is due, so bursts of edits coalesce (orders: none). */
-  debounceMs: Record<string, number>;
-}
+import type { Activation } from "./activation";
+import { Scheduler } from "./scheduler";
+import { housekeepingTask } from "./tasks/housekeeping";
+import { importCatalogTask } from "./tasks/import-catalog";
+import { orderStatusBackstopTask } from "./tasks/order-status-backstop";
+import { reconcileOrdersTask } from "./tasks/reconcile-orders";
+import { syncStockTask } from "./tasks/sync-stock";
+import { WEBHOOK_SUBSCRIPTION_TASK, webhookSubscriptionTask } from "./tasks/webhook-subscription";
 
 export class Engine {
   readonly budget: SharedBudget;
@@ -50,11 +38,11 @@ export class Engine {
 
   constructor(
     readonly config: ZenflowConfig,
-    private readonly shared: Shared,
+    private readonly parts: Activation,
     private readonly tuning: EngineTuning,
     hostSignal: AbortSignal,
   ) {
-    const { db, clock, log, metrics } = shared;
+    const { db, clock, log, metrics, erp, binder, outbox, inbox, eventLog, state, history, leases } = parts;
     const signal = AbortSignal.any([hostSignal, this.abort.signal]);
     this.budget = new SharedBudget({
       db,
@@ -74,182 +62,65 @@ export class Engine {
         metrics.requests.inc({ endpoint: info.endpoint, outcome: info.status ? String(info.status) : (info.error?.code ?? "error") });
         metrics.latency.observe({ endpoint: info.endpoint }, info.durationMs / 1000);
         if (info.status === 429) metrics.rateLimited.inc();
-        if (info.status && info.status < 400) shared.lastSuccessAt = clock.now();
+        if (info.status && info.status < 400) parts.lastSuccessAt = clock.now();
       },
     });
-    this.client = createZenflowClient(createTransport({ http, limiter: this.limiter, budget: this.budget, clock, log }));
-    const orderExporter = createOrderExporter({
-      client: this.client,
-      binder: shared.binder,
-      erp: shared.erp,
-      config: () => this.config,
-      clock,
-      log: shared.eventLog,
-    });
+    const client = createZenflowClient(createTransport({ http, limiter: this.limiter, budget: this.budget, clock, log }));
+    this.client = client;
+    const retry = { maxAttempts: config.maxAttempts, leaseMs: tuning.leaseMs, backoff: tuning.backoff, pollMs: tuning.pollMs };
+    const orderClaim = Math.max(100, config.orderBatchSize * 4);
     this.worker = new Worker({
       name: "outbox",
-      queue: shared.outbox,
-      eventLog: shared.eventLog,
+      queue: outbox,
+      eventLog,
       handlers: [
-        { ...orderExporter, claimLimit: Math.max(100, config.orderBatchSize * 4) },
-        { ...createStockExporter({ client: this.client, binder: shared.binder, config: () => this.config }), claimLimit: 500 },
-        {
-          ...createProductExporter({ client: this.client, binder: shared.binder, erp: shared.erp, config: () => this.config }),
-          claimLimit: 500,
-        },
+        { ...createOrderExporter({ client, binder, erp, config, clock, log: eventLog }), claimLimit: orderClaim },
+        { ...createStockExporter({ client, binder, config }), claimLimit: 500 },
+        { ...createProductExporter({ client, binder, erp, config }), claimLimit: 500 },
       ],
-      history: shared.history,
+      history,
       clock,
       log,
-      budget: this.budget,
-      claimLimit: Math.max(100, config.orderBatchSize * 4),
-      pollMs: tuning.pollMs,
+      gate: this.budget,
+      claimLimit: orderClaim,
       batchWindowMs: config.batchWindowMs,
-      maxAttempts: () => this.config.maxAttempts,
-      leaseMs: tuning.leaseMs,
-      backoff: tuning.backoff,
       metrics,
+      ...retry,
     });
     this.inboxWorker = new Worker({
       name: "inbox",
-      queue: shared.inbox,
+      queue: inbox,
       handlers: [
-        createOrderStateApplier({
-          erp: shared.erp,
-          binder: shared.binder,
-          leases: shared.leases,
-          workerId: shared.workerId,
-          config: () => this.config,
-        }),
-        createStockApplier({ erp: shared.erp, binder: shared.binder, config: () => this.config }),
+        createOrderStateApplier({ erp, binder, leases, workerId: parts.workerId, config }),
+        createStockApplier({ erp, binder, config }),
       ],
-      history: shared.history,
+      history,
       clock,
       log,
       claimLimit: 100,
-      pollMs: tuning.pollMs,
       batchWindowMs: 0,
-      maxAttempts: () => this.config.maxAttempts,
-      leaseMs: tuning.leaseMs,
-      backoff: tuning.backoff,
       metrics,
+      ...retry,
     });
     this.scheduler = new Scheduler({
-      leases: shared.leases,
-      state: shared.state,
+      leases: leases,
+      state: state,
       clock,
       log,
-      holderId: shared.workerId,
+      holderId: parts.workerId,
       tickMs: tuning.schedulerTickMs,
       leaseMs: tuning.schedulerLeaseMs,
     });
-    this.scheduler.add({
-      name: "reconcile-orders",
-      every: () => ({ intervalMs: this.config.reconcileIntervalMinutes * 60_000 }),
-      run: async (s) => {
-        const r = await reconcileOrders(
-          {
-            outbox: shared.outbox,
-            erp: shared.erp,
-            binder: shared.binder,
-            log: shared.eventLog,
-            state: shared.state,
-            clock,
-            config: () => this.config,
-            onQueued: () => this.worker.notify(),
-          },
-          s,
-        );
-        if (r.queued) log.warn({ scanned: r.scanned, queued: r.queued }, "reconciliation found ERP orders that had not reached ZenFlow");
-      },
-    });
-    this.scheduler.add(housekeepingTask({ db: shared.db, clock, log, retentionDays: () => this.config.retentionDays }));
-    this.addWebhookTasks(shared);
-    this.addCatalogTasks(shared);
-  }
-
-  /** Tasks that talk to ZenFlow about webhooks: subscription upkeep and the lost-webhook backstop. */
-  private addWebhookTasks(shared: Shared): void {
-    const { clock, log } = shared;
-    this.scheduler.add({
-      name: "webhook-subscription",
-      every: () => ({ intervalMs: 60 * 60_000 }),
-      run: async () => {
-        try {
-          await ensureSubscription({
-            client: this.client,
-            state: shared.state,
-            config: this.config,
-            publicUrl: shared.publicUrl,
-            clock,
-            log,
-          });
-          await shared.state.delete(WEBHOOK_PROBLEM_KEY);
-        } catch (err) {
-          // Health shows it; order state then only comes through the backstop.
-          await shared.state.set(WEBHOOK_PROBLEM_KEY, {
-            at: clock.now(),
-            message: describeError(err),
-            scope: err instanceof AuthError ? err.scope : undefined,
-          });
-          throw err;
-        }
-      },
-    });
-    this.scheduler.add({
-      name: "order-status-backstop",
-      every: () => ({ intervalMs: this.config.backstopIntervalMinutes * 60_000 }),
-      runAtFirstStart: false,
-      run: async (signal) => {
-        const r = await backstop(
-          {
-            binder: shared.binder,
-            client: this.client,
-            erp: shared.erp,
-            inbox: shared.inbox,
-            clock,
-            config: () => this.config,
-            onQueued: () => this.notifyInbox(),
-          },
-          signal,
-        );
-        if (r.changed) log.warn(r, "order status check found ZenFlow states no webhook had delivered");
-      },
-    });
-  }
-
-  /** Work an admin starts (import, full stock sync): request-driven, resumable, one process at a time. */
-  private addCatalogTasks(shared: Shared): void {
-    const deps = () => ({
-      erp: shared.erp,
-      binder: shared.binder,
-      client: this.client,
-      state: shared.state,
-      log: shared.eventLog,
-      clock: shared.clock,
-      config: () => this.config,
-    });
-    this.scheduler.add({
-      name: "import-catalog",
-      every: () => ({ intervalMs: Number.POSITIVE_INFINITY }),
-      runAtFirstStart: false,
-      wanted: async () => !!(await pendingRequest(shared.state, "import-catalog")),
-      run: async (signal) => {
-        await runCatalogImport(deps(), signal);
-        this.notify();
-      },
-    });
-    this.scheduler.add({
-      name: "sync-stock",
-      every: () => ({ cron: this.config.stockFullSyncCron }),
-      runAtFirstStart: false,
-      wanted: async () => !!(await pendingRequest(shared.state, "sync-stock")),
-      run: async (signal) => {
-        if (this.config.stockSource !== "none") await runStockSync(deps(), signal);
-        else await clearRequest(shared.state, "sync-stock");
-        this.notify();
-      },
-    });
+    const bulk: BulkRunDeps = { erp, binder, client, state, log: eventLog, clock, config };
+    for (const task of [
+      reconcileOrdersTask({ outbox, erp, binder, log: eventLog, state, clock, config, logger: log, onQueued: () => this.notify() }),
+      housekeepingTask({ db, clock, log, retentionDays: config.retentionDays }),
+      webhookSubscriptionTask({ client, state, config, publicUrl: parts.publicUrl, clock, log }),
+      orderStatusBackstopTask({ binder, client, erp, inbox, clock, config, log, onQueued: () => this.notifyInbox() }),
+      importCatalogTask(bulk, () => this.notify()),
+      syncStockTask(bulk, () => this.notify()),
+    ])
+      this.scheduler.add(task);
   }
 
   notifyInbox(): void {
@@ -259,15 +130,15 @@ export class Engine {
   async start(): Promise<void> {
     await this.budget.ensureRow();
     // For the CLI, which reads the tables without the host's settings.
-    await this.shared.state.set(budgetLimitsKey(this.budget.keyId), this.budget.limits);
+    await this.parts.state.set(budgetLimitsKey(this.budget.keyId), this.budget.limits);
     // A new config may carry a fixed key: work parked by auth failures goes now.
-    await this.shared.outbox.release(AUTH_ERROR_CODES);
+    await this.parts.outbox.release(AUTH_ERROR_CODES);
     if (!this.tuning.autoStart) return;
     this.worker.start();
     this.inboxWorker.start();
     this.scheduler.start();
     // A new config (key, URL, stock source) may need another subscription: check now, not in an hour.
-    void this.scheduler.runTask("webhook-subscription").catch(() => undefined);
+    void this.scheduler.runTask(WEBHOOK_SUBSCRIPTION_TASK).catch(() => undefined);
   }
 
   async stop(): Promise<void> {

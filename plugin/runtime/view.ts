@@ -1,19 +1,11 @@
-// What the admin screens, the webhook receiver, actions and the CLI may see of a running
-// plugin. Passed as a function so callers always see the current engine (config changes
-// rebuild it) without holding on to a stale one.
+// What tests and benchmarks may look at in a running plugin (ZenflowPlugin.runtime()): the
+// activation's parts and the current engine. Production code takes narrow deps instead.
 import type { ZenflowConfig } from "../core/config";
+import type { Activation } from "./activation";
 import type { Engine } from "./engine";
-import type { ActionResult, HealthReport } from "../core/host-api";
-import type { Shared } from "./activation";
 
-export interface PluginView {
-  pluginId: string;
-  shared: Shared;
+export interface RuntimeView {
+  parts: Activation;
   engine: Engine | null;
   config: ZenflowConfig | null;
-  configProblem: string | null;
-  health(): Promise<HealthReport>;
-  runAction(id: string, input?: unknown): Promise<ActionResult>;
 }
-
-export type ViewFn = () => PluginView | null;

@@ -8,7 +8,7 @@
 import type { ZenflowConfig, ZenflowStateName } from "../core/config";
 import { ZENFLOW_STATES } from "../core/config";
 import { isUniqueViolation } from "../core/dialect";
-import type { ErpPort } from "../core/erp-port";
+import { ErpError, type ErpPort } from "../core/erp-port";
 import { ContentionError, describeError } from "../core/errors";
 import type { ErpOrder } from "../core/host-api";
 import type { Binder } from "../id-map/binder";
@@ -25,7 +25,7 @@ export interface OrderStateDeps {
   binder: Binder;
   leases: Leases;
   workerId: string;
-  config: () => ZenflowConfig;
+  config: ZenflowConfig;
 }
 
 /** The ZenFlow state an event means: by name (preferred: ids may not be stable), else by id. */
@@ -111,11 +111,11 @@ export function createOrderStateApplier(deps: OrderStateDeps): SyncHandler {
         message: `${label}: "${state}" is older than the state already applied; the order keeps its newer state`,
       };
     }
-    const config = deps.config();
+    const config = deps.config;
     try {
       return await applyState(order, state, d, env, label, config);
     } catch (err) {
-      const code = (err as { code?: string }).code;
+      const code = err instanceof ErpError ? err.code : null;
       if (code === "conflict") {
         await erp.addNote(order.id, `ZenFlow reports the order as ${state}, but the ERP refused the change: ${describeError(err)}`);
         return {

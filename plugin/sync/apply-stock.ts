@@ -5,7 +5,7 @@
 // our origin, so the stock hook never sends it back.
 import { z } from "zod";
 import type { ZenflowConfig } from "../core/config";
-import type { ErpPort } from "../core/erp-port";
+import { ErpError, type ErpPort } from "../core/erp-port";
 import { describeError } from "../core/errors";
 import type { Binder } from "../id-map/binder";
 import { toErpLocation } from "../mapping/locations";
@@ -27,7 +27,7 @@ const stockData = z.object({
 export interface StockApplierDeps {
   erp: ErpPort;
   binder: Binder;
-  config: () => ZenflowConfig;
+  config: ZenflowConfig;
 }
 
 export function createStockApplier(deps: StockApplierDeps): SyncHandler {
@@ -69,7 +69,7 @@ export function createStockApplier(deps: StockApplierDeps): SyncHandler {
         code: "unmatched",
         message: `${label}: no ERP product matches this SKU, product or barcode`,
       };
-    const location = toErpLocation(deps.config(), d.location_id);
+    const location = toErpLocation(deps.config, d.location_id);
     const at = instant(d.updated_at) ?? instant(env.created_at) ?? job.createdAt;
     // Stock events may arrive out of order: never let an older level overwrite a newer one.
     const key = `${sku}@${location}`;
@@ -86,7 +86,7 @@ export function createStockApplier(deps: StockApplierDeps): SyncHandler {
     try {
       await erp.setStock({ sku, locationId: location, quantity: d.quantity, reason: "ZenFlow stock update" });
     } catch (err) {
-      const code = (err as { code?: string }).code;
+      const code = err instanceof ErpError ? err.code : null;
       if (code === "not_found") return { type: "dead", status: "unmatched", code: "unmatched", message: `${label}: ${describeError(err)}` };
       if (code === "invalid")
         return {

@@ -22,13 +22,13 @@ export interface BackstopDeps {
   erp: ErpPort;
   inbox: JobQueue;
   clock: Clock;
-  config: () => ZenflowConfig;
+  config: ZenflowConfig;
   onQueued?: () => void;
 }
 
 export async function backstop(deps: BackstopDeps, signal?: AbortSignal): Promise<{ checked: number; changed: number }> {
   const { binder, client, erp, inbox, clock } = deps;
-  const config = deps.config();
+  const config = deps.config;
   const now = clock.now();
   const limit = Math.max(1, Math.min(100, Math.floor(config.rateLimitPerHour * 0.05)));
   const rows = await binder.openOrdersToCheck(now - config.backstopMinAgeMinutes * 60_000, limit);

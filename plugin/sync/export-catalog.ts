@@ -84,7 +84,7 @@ export async function runCatalogImport(deps: CatalogImportDeps, signal?: AbortSi
         continue;
       }
       try {
-        const mapped = toZenflowProduct(product, deps.config());
+        const mapped = toZenflowProduct(product, deps.config);
         if (bindings.get(product.id)?.payloadHash === mapped.hash) p.skipped++;
         else items.push({ key: product.id, product, mapped });
       } catch {

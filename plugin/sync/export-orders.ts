@@ -25,7 +25,7 @@ export interface OrderExporterDeps {
   client: ZenflowClient;
   binder: Binder;
   erp: ErpPort;
-  config: () => ZenflowConfig;
+  config: ZenflowConfig;
   clock: Clock;
   /** For follow-up jobs (an order ZenFlow already had gets our header with a PUT). */
   log: EventLog;
@@ -41,7 +41,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
   const { client, binder, erp } = deps;
 
   async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
-    const config = deps.config();
+    const config = deps.config;
     const results = new Map<number, JobResult>();
     const parsed: { job: QueueJob; payload: OrderJobPayload; order: ErpOrder }[] = [];
     await Promise.all(

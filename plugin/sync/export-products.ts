@@ -23,7 +23,7 @@ export interface ProductExporterDeps {
   client: ZenflowClient;
   binder: Binder;
   erp: ErpPort;
-  config: () => ZenflowConfig;
+  config: ZenflowConfig;
 }
 
 export interface UpsertItem {
@@ -124,7 +124,7 @@ export function createProductExporter(deps: ProductExporterDeps): SyncHandler {
   }
 
   async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
-    const config = deps.config();
+    const config = deps.config;
     const results = new Map<number, JobResult>();
     const parsed = jobs.map((job) => ({ job, p: productJobPayloadSchema.safeParse(job.payload) }));
     const ids = parsed.filter((x) => x.p.success).map((x) => (x.p.data as ProductJobPayload).productId);

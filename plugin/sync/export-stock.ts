@@ -50,12 +50,12 @@ function matchError(e: BulkStockResult["errors"][number], chunk: { row: StockRow
 }
 
 export async function pushStock(
-  deps: { client: ZenflowClient; binder: Binder; config: () => ZenflowConfig },
+  deps: { client: ZenflowClient; binder: Binder; config: ZenflowConfig },
   rows: StockRow[],
   priority: PriorityValue,
 ): Promise<Map<string | number, JobResult>> {
   const results = new Map<string | number, JobResult>();
-  const config = deps.config();
+  const config = deps.config;
   const valid: { row: StockRow; update: { sku: string; location_id: string; quantity: number } }[] = [];
   for (const row of rows) {
     try {
@@ -112,12 +112,12 @@ export async function pushStock(
   return results;
 }
 
-export function createStockExporter(deps: { client: ZenflowClient; binder: Binder; config: () => ZenflowConfig }): SyncHandler {
+export function createStockExporter(deps: { client: ZenflowClient; binder: Binder; config: ZenflowConfig }): SyncHandler {
   return {
     kind: STOCK_KIND,
     async run(jobs: QueueJob[]) {
       const results = new Map<number, JobResult>();
-      const config = deps.config();
+      const config = deps.config;
       const rows: StockRow[] = [];
       const keys = jobs.map((j) => {
         const p = stockJobPayloadSchema.safeParse(j.payload);

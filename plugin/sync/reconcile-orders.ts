@@ -27,7 +27,7 @@ export interface ReconcileDeps {
   log: EventLog;
   state: KvStore;
   clock: Clock;
-  config: () => ZenflowConfig;
+  config: ZenflowConfig;
   onQueued?: () => void;
 }
 
@@ -39,7 +39,7 @@ export interface ReconcileResult {
 
 export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal): Promise<ReconcileResult> {
   const { erp, binder, log, state, clock } = deps;
-  const config = deps.config();
+  const config = deps.config;
   const cancelled = erpCancelledStatus(config);
   const since = (await state.get(CURSOR_KEY)) ?? iso(clock.now() - config.reconcileLookbackHours * 3_600_000);
   let cursor: string | undefined;

@@ -8,7 +8,7 @@
 import type { Clock } from "../core/clock";
 import { NotYetError } from "../core/errors";
 import type { ZenflowConfig } from "../core/config";
-import type { ErpPort } from "../core/erp-port";
+import { ErpError, type ErpPort } from "../core/erp-port";
 import type { Binder } from "../id-map/binder";
 import { toErpLocation } from "../mapping/locations";
 import type { EventLog } from "../outbox/event-log";
@@ -27,14 +27,14 @@ export interface BulkRunDeps {
   state: KvStore;
   log: EventLog;
   clock: Clock;
-  config: () => ZenflowConfig;
+  config: ZenflowConfig;
 }
 
 const NAME = "sync-stock";
 
 export async function runStockSync(deps: BulkRunDeps, signal?: AbortSignal): Promise<Progress> {
   const { clock, state } = deps;
-  const config = deps.config();
+  const config = deps.config;
   const now = clock.now();
   const p: Progress = { status: "running", startedAt: now, updatedAt: now, done: 0, total: null, errors: 0, requests: 0, etaMs: null };
   await writeProgress(state, NAME, p);
@@ -80,7 +80,7 @@ async function pushAll(deps: BulkRunDeps, p: Progress, signal?: AbortSignal): Pr
 }
 
 async function pullAll(deps: BulkRunDeps, p: Progress, signal?: AbortSignal): Promise<void> {
-  const config = deps.config();
+  const config = deps.config;
   // The ERP's levels, to write only differences (one pass over ctx.erp.stock.list).
   const erpLevels = new Map<string, number>();
   let cursor: string | undefined;
@@ -108,7 +108,7 @@ async function pullAll(deps: BulkRunDeps, p: Progress, signal?: AbortSignal): Pr
         await deps.erp.setStock({ sku: row.sku, locationId: location, quantity: row.quantity, reason: "ZenFlow stock reconciliation" });
       } catch (err) {
         // A SKU or location the ERP does not know: counted, the rest continues.
-        if ((err as { code?: string }).code === "unavailable") throw err;
+        if (!(err instanceof ErpError) || err.retryable) throw err;
         p.errors++;
       }
     }

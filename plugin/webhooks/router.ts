@@ -11,7 +11,12 @@
 import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { describeError } from "../core/errors";
-import type { PluginView, ViewFn } from "../runtime/view";
+import type { Knex } from "knex";
+import type { Metrics } from "../admin/metrics";
+import type { Clock } from "../core/clock";
+import type { ZenflowConfig } from "../core/config";
+import type { PluginLogger } from "../core/host-api";
+import type { KvStore } from "../core/kv-store";
 import { entityOf, kindOf, toInboxRow } from "../jobs/inbox-row";
 import { envelopeSchema, instant, normalizeEvent } from "./envelope";
 import { readRegistration, validSecrets, webhookToken } from "./registration";
@@ -28,26 +33,34 @@ interface Credentials {
   readAt: number;
 }
 
-export function mountWebhookRoutes(router: Router, view: ViewFn): void {
-  let cache: Credentials | null = null;
-  let ingest: { db: unknown; store: InboxIngest } | null = null;
-  const inboxOf = (v: PluginView) => {
-    if (!ingest || ingest.db !== v.shared.db) ingest = { db: v.shared.db, store: new InboxIngest(v.shared.db) };
-    return ingest.store;
-  };
+/** What the public webhook route needs of the running plugin: its tables, and nothing that calls ZenFlow. */
+export interface WebhookRouteDeps {
+  db: Knex;
+  clock: Clock;
+  state: KvStore;
+  log: PluginLogger;
+  metrics: Pick<Metrics, "webhookDeliveries" | "webhookLatency">;
+  /** The current valid config, or null while the plugin is unconfigured or stopped. */
+  config(): ZenflowConfig | null;
+  /** Wakes this process's inbox worker. */
+  notifyInbox(): void;
+}
 
-  async function credentials(v: PluginView, fresh = false): Promise<Credentials | null> {
-    const now = v.shared.clock.now();
+export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void {
+  let cache: Credentials | null = null;
+  const inbox = new InboxIngest(deps.db);
+
+  async function credentials(config: ZenflowConfig, fresh = false): Promise<Credentials> {
+    const now = deps.clock.now();
     if (!fresh && cache && now - cache.readAt < CACHE_MS) return cache;
-    if (!v.config) return null;
-    const token = await webhookToken(v.shared.state);
-    const secrets = validSecrets(await readRegistration(v.shared.state), v.config, now);
+    const token = await webhookToken(deps.state);
+    const secrets = validSecrets(await readRegistration(deps.state), config, now);
     cache = { token, secrets, readAt: now };
     return cache;
   }
 
-  function answer(v: PluginView | null, res: Response, status: number, result: string, body: Record<string, unknown>): void {
-    v?.shared.metrics.webhookDeliveries.inc({ result });
+  function answer(res: Response, status: number, result: string, body: Record<string, unknown>): void {
+    deps.metrics.webhookDeliveries.inc({ result });
     res.status(status).json(body);
   }
 
@@ -56,53 +69,53 @@ export function mountWebhookRoutes(router: Router, view: ViewFn): void {
   // Started before the body is read, so the time includes receiving it.
   router.post("/webhooks/:token", (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
-    res.once("finish", () => view()?.shared.metrics.webhookLatency.observe(Number(process.hrtime.bigint() - started) / 1e9));
+    res.once("finish", () => deps.metrics.webhookLatency.observe(Number(process.hrtime.bigint() - started) / 1e9));
     next();
   });
   router.post("/webhooks/:token", raw, async (req: Request, res: Response) => {
-    const v = view();
-    if (!v || !v.config) return answer(v, res, 503, "unavailable", { error: "not ready" });
-    let creds: Credentials | null;
+    const config = deps.config();
+    if (!config) return answer(res, 503, "unavailable", { error: "not ready" });
+    let creds: Credentials;
     try {
-      creds = await credentials(v);
+      creds = await credentials(config);
     } catch {
       res.set("Retry-After", "30");
-      return answer(v, res, 503, "unavailable", { error: "temporarily unavailable" });
+      return answer(res, 503, "unavailable", { error: "temporarily unavailable" });
     }
-    if (!creds || !sameString(String(req.params.token ?? ""), creds.token)) return answer(v, res, 404, "not_found", { error: "not found" });
+    if (!sameString(String(req.params.token ?? ""), creds.token)) return answer(res, 404, "not_found", { error: "not found" });
 
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const header = req.get(v.config.webhookSignatureHeader);
-    let valid = verifySignature(body, header, creds.secrets, v.config.webhookSignatureEncoding);
+    const header = req.get(config.webhookSignatureHeader);
+    let valid = verifySignature(body, header, creds.secrets, config.webhookSignatureEncoding);
     if (!valid && header) {
       // Another process may just have registered a new subscription: read once more.
-      creds = (await credentials(v, true).catch(() => null)) ?? creds;
-      valid = verifySignature(body, header, creds.secrets, v.config.webhookSignatureEncoding);
+      creds = (await credentials(config, true).catch(() => null)) ?? creds;
+      valid = verifySignature(body, header, creds.secrets, config.webhookSignatureEncoding);
     }
     if (!creds.secrets.length) {
       res.set("Retry-After", "60");
-      return answer(v, res, 503, "unavailable", { error: "webhook secret not known yet" });
+      return answer(res, 503, "unavailable", { error: "webhook secret not known yet" });
     }
-    if (!valid) return answer(v, res, 401, "bad_signature", { error: header ? "invalid signature" : "missing signature" });
+    if (!valid) return answer(res, 401, "bad_signature", { error: header ? "invalid signature" : "missing signature" });
 
     let json: unknown;
     try {
       json = JSON.parse(body.toString("utf8"));
     } catch {
-      return answer(v, res, 400, "malformed", { error: "body is not valid JSON" });
+      return answer(res, 400, "malformed", { error: "body is not valid JSON" });
     }
     const parsed = envelopeSchema.safeParse(json);
     if (!parsed.success) {
-      return answer(v, res, 400, "malformed", {
+      return answer(res, 400, "malformed", {
         error: `not a ZenFlow webhook envelope: ${parsed.error.issues.map((i) => i.path.join(".") || "body").join(", ")}`,
       });
     }
     const env = parsed.data;
     const event = normalizeEvent(env.event);
-    const kind = kindOf(event, v.config.stockSource === "zenflow");
-    const now = v.shared.clock.now();
+    const kind = kindOf(event, config.stockSource === "zenflow");
+    const now = deps.clock.now();
     try {
-      const stored = await inboxOf(v).store(
+      const stored = await inbox.store(
         toInboxRow(
           {
             eventId: env.id,
@@ -115,14 +128,14 @@ export function mountWebhookRoutes(router: Router, view: ViewFn): void {
           now,
         ),
       );
-      if (!stored) return answer(v, res, 200, "duplicate", { received: true, duplicate: true });
+      if (!stored) return answer(res, 200, "duplicate", { received: true, duplicate: true });
     } catch (err) {
-      v.shared.log.error({ err: describeError(err), eventId: env.id }, "could not store a ZenFlow webhook; ZenFlow will retry");
+      deps.log.error({ err: describeError(err), eventId: env.id }, "could not store a ZenFlow webhook; ZenFlow will retry");
       res.set("Retry-After", "10");
-      return answer(v, res, 503, "unavailable", { error: "temporarily unavailable" });
+      return answer(res, 503, "unavailable", { error: "temporarily unavailable" });
     }
-    if (kind !== "ignored") v.engine?.notifyInbox();
-    return answer(v, res, 200, kind === "ignored" ? "ignored" : "accepted", {
+    if (kind !== "ignored") deps.notifyInbox();
+    return answer(res, 200, kind === "ignored" ? "ignored" : "accepted", {
       received: true,
       ...(kind === "ignored" ? { ignored: true } : {}),
     });
@@ -132,10 +145,9 @@ export function mountWebhookRoutes(router: Router, view: ViewFn): void {
   router.use("/webhooks", (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const status = (err as { status?: number; type?: string }).status;
     if (res.headersSent) return next(err);
-    const v = view();
-    if (status === 413) return answer(v, res, 413, "too_large", { error: "body too large (1 MB at most)" });
-    if (status && status >= 400 && status < 500) return answer(v, res, 400, "malformed", { error: "unreadable request" });
-    return answer(v, res, 503, "unavailable", { error: "temporarily unavailable" });
+    if (status === 413) return answer(res, 413, "too_large", { error: "body too large (1 MB at most)" });
+    if (status && status >= 400 && status < 500) return answer(res, 400, "malformed", { error: "unreadable request" });
+    return answer(res, 503, "unavailable", { error: "temporarily unavailable" });
   });
 }
 

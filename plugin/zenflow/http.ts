@@ -15,7 +15,7 @@ import {
   ServerError,
   TimeoutError,
   UnexpectedStatusError,
-  type ZenflowError,
+  type SyncError,
 } from "../core/errors";
 import type { Clock } from "../core/clock";
 import { errorEnvelopeSchema } from "./schemas";
@@ -52,7 +52,7 @@ export interface ResponseInfo {
   status: number | null;
   durationMs: number;
   rateLimit: RateLimitInfo | null;
-  error?: ZenflowError;
+  error?: SyncError;
 }
 
 export interface HttpOptions {
@@ -128,7 +128,7 @@ export function classifyStatus(
   headers: Headers,
   now: number,
   rate: RateLimitInfo | null,
-): ZenflowError {
+): SyncError {
   const parsed = errorEnvelopeSchema.safeParse(body);
   const zCode = parsed.success ? parsed.data.error.code : "";
   const zMessage = parsed.success ? (parsed.data.error.message ?? "") : "";
@@ -161,7 +161,7 @@ export function classifyStatus(
 export function createHttp(opts: HttpOptions): HttpSend {
   return async function send<T>(req: ZenflowRequest<T>): Promise<ZenflowResponse<T>> {
     const started = opts.clock.now();
-    const report = (status: number | null, rateLimit: RateLimitInfo | null, error?: ZenflowError) =>
+    const report = (status: number | null, rateLimit: RateLimitInfo | null, error?: SyncError) =>
       opts.onResponse?.({ endpoint: req.endpoint, status, durationMs: opts.clock.now() - started, rateLimit, error });
 
     if (opts.signal?.aborted) throw new AbortedError(`${req.endpoint} not sent: the plugin is stopping`);
@@ -182,7 +182,7 @@ export function createHttp(opts: HttpOptions): HttpSend {
       });
       text = await res.text();
     } catch (err) {
-      let error: ZenflowError;
+      let error: SyncError;
       if (timeout.aborted) error = new TimeoutError(`ZenFlow did not answer ${req.endpoint} within ${opts.timeoutMs} ms`);
       else if (opts.signal?.aborted) error = new AbortedError(`${req.endpoint} interrupted: the plugin is stopping`);
       else error = new NetworkError(`Could not reach ZenFlow for ${req.endpoint}: ${networkCause(err)}`, { cause: err });

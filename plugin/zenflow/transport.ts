@@ -50,7 +50,8 @@ export function createTransport(deps: TransportDeps): Transport {
             await budget.pause(until, "ZenFlow asked to slow down (HTTP 429)");
             log.warn({ endpoint: req.endpoint, retryAfterMs: err.retryAfterMs }, "ZenFlow rate limit hit; all processes pause");
           } else if (err instanceof AuthError && err.blocksEverything) {
-            await budget.recordAuthFailure(err.message);
+            // Jobs wait for the shared pause, not for one of their own.
+            err.retryAt = await budget.recordAuthFailure(err.message);
             log.error({ endpoint: req.endpoint, zenflowCode: err.zenflowCode }, "ZenFlow refused the API key; sending paused");
           }
           throw err;

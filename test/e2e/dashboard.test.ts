@@ -48,7 +48,7 @@ describe(`dashboard in a browser [${kind}]`, () => {
       assert.equal(stack.sandbox.order(bad.number), undefined);
       // A catalog import in progress, as the import task (issue #3) records it.
       const now = Date.now();
-      await writeProgress(stack.main.plugin.runtime()!.shared.state, "import-catalog", {
+      await writeProgress(stack.main.plugin.runtime()!.parts.state, "import-catalog", {
         status: "running",
         startedAt: now - 4 * 60_000,
         updatedAt: now,

@@ -204,7 +204,7 @@ for (const kind of testDbKinds()) {
       const dead = await outboxRow(stack, bad.number, "dead");
       // A later edit of the order: one live job for it already exists (active_key is unique).
       await erp().updateOrder(bad.id, { notes: "call before delivery" });
-      await stack.main.plugin.runtime()!.shared.eventLog.route();
+      await stack.main.plugin.runtime()!.parts.eventLog.route();
       const live = await outboxRow(stack, bad.number, "pending");
       assert.ok(live && live.id !== dead.id);
 
@@ -258,7 +258,7 @@ for (const kind of testDbKinds()) {
     });
 
     it("shows the catalog import with a progress bar once one exists", async () => {
-      const state = stack.main.plugin.runtime()!.shared.state;
+      const state = stack.main.plugin.runtime()!.parts.state;
       const now = Date.now();
       await writeProgress(state, "import-catalog", {
         status: "running",

@@ -186,7 +186,7 @@ describe("command line", { concurrency: true }, () => {
       });
 
       it("import-catalog requests the run, shows its progress until done, and follows a run already in progress", async () => {
-        const state = stack.main.plugin.runtime()!.shared.state;
+        const state = stack.main.plugin.runtime()!.parts.state;
         const run = cli(["import-catalog", "--json"], env);
         // The test stands in for the import task (plugin/sync/export-catalog.ts): it picks the
         // request up, records progress, and clears the request when done.

@@ -130,7 +130,7 @@ for (const kind of testDbKinds()) {
         { entity_key: "order:hk-task-old", kind: "order", outcome: "sent", at: now - 3 * DAY },
         { entity_key: "order:hk-task-new", kind: "order", outcome: "sent", at: now - 1 * DAY },
       ]);
-      const { engine, shared } = stack.main.plugin.runtime()!;
+      const { engine, parts: shared } = stack.main.plugin.runtime()!;
 
       // Another process holds the task's lease: this one does not run it.
       assert.ok(await shared.leases.tryAcquire(`task:${HOUSEKEEPING_TASK}`, "another-process", 60_000));
@@ -149,7 +149,7 @@ for (const kind of testDbKinds()) {
       assert.ok(line, "the run is logged");
       assert.equal((line.obj as { retentionDays: number }).retentionDays, 2);
       // Daily: not due again an hour later, due the next day.
-      const task = housekeepingTask({ db, clock: systemClock, log: stack.main.log, retentionDays: () => 2 });
+      const task = housekeepingTask({ db, clock: systemClock, log: stack.main.log, retentionDays: 2 });
       const lastRun = { at: Date.UTC(2026, 10, 28, 4, 17), ok: true, durationMs: 1, holder: "p1" };
       assert.equal(engine!.scheduler.isDue(task, lastRun, Date.UTC(2026, 10, 28, 5, 17)), false);
       assert.equal(engine!.scheduler.isDue(task, lastRun, Date.UTC(2026, 10, 29, 4, 18)), true);

@@ -16,7 +16,7 @@ for (const kind of testDbKinds()) {
         for (let i = 1; i <= 300; i++) await stack.procs[i % 2]!.host.erp.createOrder(newOrder(60_000 + i));
         // Both workers claim and send at the same moment, round after round, so they really
         // compete for the same rows (SKIP LOCKED on MariaDB, the guarded UPDATE on SQLite).
-        await stack.main.plugin.runtime()!.shared.eventLog.route(1000);
+        await stack.main.plugin.runtime()!.parts.eventLog.route(1000);
         const workers = stack.procs.map((p) => p.plugin.runtime()!.engine!.worker);
         // Jobs each worker claimed, round by round: the proof that both competed.
         const claimed: number[][] = [];

@@ -90,7 +90,7 @@ for (const kind of testDbKinds()) {
         const erp = stack.main.host.erp;
         const o = await erp.createOrder(newOrder(20_001));
         // Another process claims the job and dies before sending it.
-        await stack.main.plugin.runtime()!.shared.eventLog.route();
+        await stack.main.plugin.runtime()!.parts.eventLog.route();
         const ghost = new JobQueue({
           db: stack.db.knex,
           table: "zenflow_outbox",

@@ -17,7 +17,7 @@ for (const kind of testDbKinds()) {
       stack = await startStack(kind, { plugin: { autoStart: false } });
     });
     after(async () => stack?.close());
-    const route = () => stack.main.plugin.runtime()!.shared.eventLog.route();
+    const route = () => stack.main.plugin.runtime()!.parts.eventLog.route();
 
     it("300 order.created events become exactly 300 ZenFlow orders and 300 mappings, in fewer requests", async () => {
       const erp = stack.main.host.erp;

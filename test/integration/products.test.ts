@@ -143,7 +143,7 @@ for (const kind of testDbKinds()) {
         await host.disable(); // no product events: the catalog exists before the plugin
         for (let i = 0; i < 5000; i++) await host.erp.createProduct(newProduct(30_000 + i));
         await host.enable();
-        const state = stack.main.plugin.runtime()!.shared.state;
+        const state = stack.main.plugin.runtime()!.parts.state;
         await requestRun(state, "import-catalog", "test", Date.now());
         const first = stack.main.plugin.runtime()!.engine!.scheduler.runTask("import-catalog");
         await eventually(() => bulkRequests(stack).length >= 25, 30_000, "half the import sent");
@@ -152,11 +152,11 @@ for (const kind of testDbKinds()) {
         await eventually(() => stack.sandbox.requests().some((r) => r.fault === "hang"), 10_000, "a page in flight");
         await host.disable();
         await first;
-        const mid = (await readProgress(stack.main.plugin.runtime()?.shared.state ?? state, "import-catalog"))!;
+        const mid = (await readProgress(stack.main.plugin.runtime()?.parts.state ?? state, "import-catalog"))!;
         assert.equal(mid.status, "running", "interrupted, not finished");
         await host.enable();
         assert.equal(await stack.main.plugin.runtime()!.engine!.scheduler.runTask("import-catalog"), "ran");
-        const done = (await readProgress(stack.main.plugin.runtime()!.shared.state, "import-catalog"))!;
+        const done = (await readProgress(stack.main.plugin.runtime()!.parts.state, "import-catalog"))!;
         assert.equal(done.status, "done");
         assert.equal(done.done, 5000);
         assert.equal(done.total, 5000);
@@ -186,7 +186,7 @@ for (const kind of testDbKinds()) {
         const bulkBefore = bulkRequests(stack).length;
         assert.ok(bulkBefore < 50, `the order arrived while the import was running (${bulkBefore}/50 pages sent)`);
         await eventually(
-          async () => (await readProgress(stack.main.plugin.runtime()!.shared.state, "import-catalog"))?.status === "done",
+          async () => (await readProgress(stack.main.plugin.runtime()!.parts.state, "import-catalog"))?.status === "done",
           60_000,
           "import done",
         );

@@ -95,7 +95,7 @@ for (const kind of testDbKinds()) {
         await stack.main.host.enable();
         const r = await stack.main.host.runAction("sync-stock");
         assert.equal(r.ok, true, r.message);
-        const state = stack.main.plugin.runtime()!.shared.state;
+        const state = stack.main.plugin.runtime()!.parts.state;
         await eventually(async () => (await readProgress(state, "sync-stock"))?.status === "done", 20_000, "full sync done");
         for (const [i, p] of products.entries()) assert.equal(zfLevel(stack, p.sku, "LOC-A1"), i + 1, p.sku);
         assert.equal(stockBulk(stack).length, 2, "150 levels in 2 requests");

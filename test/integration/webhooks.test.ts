@@ -204,7 +204,7 @@ for (const kind of testDbKinds()) {
       assert.deepEqual(await stack.main.host.saveConfig({ ...stack.config, stockSource: "zenflow" }), { ok: true });
       const engine = stack.main.plugin.runtime()!.engine!;
       assert.equal(await engine.scheduler.runTask("webhook-subscription"), "ran");
-      const reg = (await readRegistration(v.shared.state))!;
+      const reg = (await readRegistration(v.parts.state))!;
       assert.ok(reg.events.includes("stock/updated"));
       assert.equal(stack.sandbox.webhooks().length, 2);
       assert.equal(reg.previous.length, 1);

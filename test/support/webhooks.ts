@@ -17,9 +17,9 @@ export interface Hook {
 export async function webhookClient(stack: Stack): Promise<Hook> {
   const v = stack.main.plugin.runtime()!;
   assert.equal(await v.engine!.scheduler.runTask("webhook-subscription"), "ran");
-  const reg = (await readRegistration(v.shared.state))!;
+  const reg = (await readRegistration(v.parts.state))!;
   const secret = open(v.config!.apiKey, reg.secret)!;
-  const url = `${stack.main.host.ctx.http.publicUrl}/webhooks/${await webhookToken(v.shared.state)}`;
+  const url = `${stack.main.host.ctx.http.publicUrl}/webhooks/${await webhookToken(v.parts.state)}`;
   const post = async (body: string | Buffer, headers: Record<string, string> = {}, to = url) => {
     const res = await fetch(to, {
       method: "POST",

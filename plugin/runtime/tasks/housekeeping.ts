@@ -82,7 +82,7 @@ export interface HousekeepingDeps {
   db: Knex;
   clock: Clock;
   log: PluginLogger;
-  retentionDays: () => number;
+  retentionDays: number;
 }
 
 /** The daily task; the scheduler's lease makes one process in the cluster run it. */
@@ -93,10 +93,10 @@ export function housekeepingTask(deps: HousekeepingDeps): ScheduledTask {
     async run(signal) {
       // A failure is logged and recorded by the scheduler; the next day's run tries again.
       const started = deps.clock.now();
-      const r = await purgeExpired({ db: deps.db, clock: deps.clock, retentionDays: deps.retentionDays(), signal });
+      const r = await purgeExpired({ db: deps.db, clock: deps.clock, retentionDays: deps.retentionDays, signal });
       deps.log.info(
         {
-          retentionDays: deps.retentionDays(),
+          retentionDays: deps.retentionDays,
           olderThan: new Date(r.cutoff).toISOString(),
           outbox: r.outbox,
           inbox: r.inbox,
