@@ -14,7 +14,7 @@ import { type ActionDeps, actions } from "./admin/actions";
 import { mountAdminRoutes } from "./admin/routes";
 import { mountWebhookRoutes } from "./webhooks/router";
 import type { RuntimeView } from "./runtime/view";
-import { assessHealth, queueCounts } from "./runtime/health";
+import { assessHealth, queueCounts } from "./admin/health";
 import { missingScopes } from "./admin/queries";
 import { History } from "./core/history";
 import type { ActionResult, ErpPlugin, HealthReport, PluginContext } from "./core/host-api";

@@ -1,7 +1,7 @@
 // The dashboard as one server-rendered page: readable without JavaScript, every button a
 // plain POST form carrying a CSRF token. Pure: it turns a model into HTML and reads nothing.
 import type { BudgetSnapshot } from "../budget/shared-budget";
-import type { QueueCounts } from "../runtime/health";
+import type { QueueCounts } from "./health";
 import type { HealthReport } from "../core/host-api";
 import { age, oneLine, plural, utc } from "./format";
 import { Html, html } from "./html";

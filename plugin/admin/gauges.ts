@@ -2,7 +2,7 @@
 // the same cluster-wide numbers (the counters, in contrast, count this process's work).
 import type { Knex } from "knex";
 import type { BudgetSnapshot } from "../budget/shared-budget";
-import { queueCounts } from "../runtime/health";
+import { queueCounts } from "./health";
 import type { Metrics } from "./metrics";
 import { oldestUnsentAt } from "./queries";
 

@@ -3,7 +3,7 @@
 // arrives bare, so bodies are parsed here, on the routes that need them.
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import { describeError } from "../core/errors";
-import { queueCounts } from "../runtime/health";
+import { queueCounts } from "./health";
 import {
   type AdminOpsDeps,
   type DeadLetterRef,

@@ -5,7 +5,7 @@ import type { Knex } from "knex";
 import { age, isoOrNull, oneLine, plural, utc } from "../admin/format";
 import { latestBudget, listDeadLetters, missingScopes, percentOf, readRuns } from "../admin/queries";
 import type { Clock } from "../core/clock";
-import { assessHealth, queueCounts } from "../runtime/health";
+import { assessHealth, queueCounts } from "../admin/health";
 import type { HealthStatus } from "../core/host-api";
 import type { KvStore } from "../core/kv-store";
 
