@@ -12,7 +12,6 @@ import type { History } from "../core/history";
 import type { KvStore } from "../core/kv-store";
 import { Priority } from "../jobs/priorities";
 import type { JobQueue } from "../outbox/queue";
-import type { Scheduler } from "../runtime/scheduler";
 import type { ZenflowClient } from "../zenflow/client";
 
 /** The parts of a running sync (the engine) that the actions use. */
@@ -20,7 +19,7 @@ export interface RunningSync {
   config: ZenflowConfig;
   budget: Pick<SharedBudget, "clearAuthPause">;
   client: Pick<ZenflowClient, "orders">;
-  scheduler: Pick<Scheduler, "runTask">;
+  scheduler: { runTask(name: string, force?: boolean): Promise<unknown> };
   notify(): void;
   notifyInbox(): void;
 }

@@ -6,8 +6,7 @@ import type { Clock } from "../core/clock";
 import { affected, num, numOrNull } from "../core/dialect";
 import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
-import type { RateLimitInfo } from "../zenflow/http";
-import { type BudgetLimits, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
+import { type BudgetLimits, type RateLimitInfo, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
 import { Table } from "../core/tables";
 
 const TABLE = Table.budget;

@@ -17,6 +17,14 @@ export interface BudgetLimits {
   perDay: number;
 }
 
+/** What a server reports about the current window of a rate limit (X-RateLimit-* headers). */
+export interface RateLimitInfo {
+  limit: number;
+  remaining: number;
+  /** Epoch ms when the reported window resets. */
+  resetAt: number;
+}
+
 export function windowStart(now: number, ms: number): number {
   return Math.floor(now / ms) * ms;
 }

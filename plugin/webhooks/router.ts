@@ -12,7 +12,6 @@ import { timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { describeError } from "../core/errors";
 import type { Knex } from "knex";
-import type { Metrics } from "../admin/metrics";
 import type { Clock } from "../core/clock";
 import type { ZenflowConfig } from "../core/config";
 import type { PluginLogger } from "../core/host-api";
@@ -39,7 +38,10 @@ export interface WebhookRouteDeps {
   clock: Clock;
   state: KvStore;
   log: PluginLogger;
-  metrics: Pick<Metrics, "webhookDeliveries" | "webhookLatency">;
+  metrics: {
+    webhookDeliveries: { inc(labels: { result: string }): void };
+    webhookLatency: { observe(seconds: number): void };
+  };
   /** The current valid config, or null while the plugin is unconfigured or stopped. */
   config(): ZenflowConfig | null;
   /** Wakes this process's inbox worker. */

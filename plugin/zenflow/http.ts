@@ -18,6 +18,7 @@ import {
   type SyncError,
 } from "../core/errors";
 import type { Clock } from "../core/clock";
+import type { RateLimitInfo } from "../budget/windows";
 import { errorEnvelopeSchema } from "./schemas";
 
 export type QueryValue = string | number | boolean | undefined | (string | number)[];
@@ -31,13 +32,6 @@ export interface ZenflowRequest<T> {
   body?: unknown;
   /** Validates the envelope's `data`. */
   schema: z.ZodType<T>;
-}
-
-export interface RateLimitInfo {
-  limit: number;
-  remaining: number;
-  /** Epoch ms when the reported window resets. */
-  resetAt: number;
 }
 
 export interface ZenflowResponse<T> {
