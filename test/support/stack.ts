@@ -36,6 +36,8 @@ export interface StackOptions {
   processes?: number;
   /** Save config before enabling (default true). */
   configure?: boolean;
+  /** Host option: each ctx.erp read holds a DB connection this long (benchmarks). */
+  erpReadCostMs?: number;
 }
 
 /** Fast settings for tests: tiny batch window, short polls and leases. */
@@ -83,6 +85,7 @@ export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Pro
         configPollMs: 100,
         healthPollMs: 3_600_000,
         secretKey: "test-secret-key-for-host-config-encryption",
+        erpReadCostMs: opts.erpReadCostMs,
       });
       await host.install();
       if (opts.configure !== false && !procs.length) {

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { ErpApi, ErpOrder, ErpProduct, EventMeta, PluginLogger } from "../../../plugin/core/host-api";
+import { databaseKind } from "../database";
 import { ORDER_STATUSES } from "../schema";
 import { erpError, isErpError } from "./errors";
 import * as orders from "./orders";
@@ -48,7 +49,16 @@ export interface ErpRuntime {
   apiFor(pluginId: string, permissions: readonly string[]): ErpApi;
 }
 
-export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime {
+export interface ErpOptions {
+  /**
+   * Makes every ctx.erp read hold a database connection this long first (MySQL/MariaDB only,
+   * with SELECT SLEEP), as the API of a heavier ERP would: benchmarks use it to see whether a
+   * plugin's reads crowd the ERP's own work out of its connection pool. Default 0.
+   */
+  readCostMs?: number;
+}
+
+export function createErp(db: Knex, emit: EmitFn, log: PluginLogger, opts: ErpOptions = {}): ErpRuntime {
   const meta = (origin: string | undefined): EventMeta => ({
     eventId: randomUUID(),
     occurredAt: nowIso(),
@@ -117,6 +127,10 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
     },
   };
 
+  const cost = opts.readCostMs && databaseKind(db) === "mysql" ? opts.readCostMs / 1000 : 0;
+  const pluginRead = <T>(run: () => Promise<T>): Promise<T> =>
+    cost ? read(async () => (await db.raw("SELECT SLEEP(?)", [cost]), run())) : read(run);
+
   function apiFor(pluginId: string, permissions: readonly string[]): ErpApi {
     // The contract lists permissions as "what the plugin needs"; this host does not refuse
     // undeclared writes, but says so once so that a manifest missing one is noticed.
@@ -131,9 +145,9 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
     };
     return {
       orders: {
-        get: (id) => read(() => orders.getOrder(db, id)),
-        findByNumber: (n) => read(() => orders.findByNumber(db, n)),
-        list: (q) => read(() => orders.listOrders(db, q)),
+        get: (id) => pluginRead(() => orders.getOrder(db, id)),
+        findByNumber: (n) => pluginRead(() => orders.findByNumber(db, n)),
+        list: (q) => pluginRead(() => orders.listOrders(db, q)),
         async setStatus(id, status, note) {
           needs("erp.orders.write");
           await write(pluginId, (trx, ev) => orders.setStatus(trx, ev, id, status, note, pluginId));
@@ -152,12 +166,12 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
         },
       },
       products: {
-        get: (id) => read(() => products.getProduct(db, id)),
-        findBySku: (sku) => read(() => products.findBySku(db, sku)),
-        list: (q) => read(() => products.listProducts(db, q)),
+        get: (id) => pluginRead(() => products.getProduct(db, id)),
+        findBySku: (sku) => pluginRead(() => products.findBySku(db, sku)),
+        list: (q) => pluginRead(() => products.listProducts(db, q)),
       },
       stock: {
-        list: (q) => read(() => stock.listStock(db, q)),
+        list: (q) => pluginRead(() => stock.listStock(db, q)),
         async set(s) {
           needs("erp.stock.write");
           if (typeof (s as { reason?: unknown } | null)?.reason !== "string") {
@@ -167,7 +181,7 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
         },
       },
       statuses: () =>
-        read(async () => {
+        pluginRead(async () => {
           const rows = (await db("erp_statuses").orderBy([{ column: "position" }, { column: "code" }])) as {
             code: string;
             label: string;
