@@ -3,6 +3,7 @@
 // in UTC with exact BIGINTs and datetimes as strings; better-sqlite3 for the embedded case).
 import knexFactory, { type Knex } from "knex";
 import type { VendureConfig } from "@vendure/core";
+import { vendureSqliteClient } from "./sqlite-client";
 
 export type DbKind = "sqlite" | "mysql";
 
@@ -53,12 +54,12 @@ function mysqlConnection(o: MysqlLikeOptions): Knex.MySql2ConnectionConfig {
 }
 
 /**
- * SQLite: our connection is a second one in Vendure's process. better-sqlite3 blocks the
- * thread while it waits for a lock, and the lock holder may be Vendure's own connection in
- * this very thread, so we wait only briefly and let the plugin retry (it treats SQLITE_BUSY
- * as retryable). WAL lets Vendure's reads and ours proceed while one side writes.
+ * SQLite: our connection is a second one in Vendure's process. better-sqlite3 would block
+ * the thread while it waits for a lock, and the holder may be Vendure's connection in this
+ * very thread (which cannot release it while we block): we do not wait in SQLite, the
+ * client retries asynchronously instead (sqlite-client.ts).
  */
-const SQLITE_BUSY_TIMEOUT_MS = 50;
+const SQLITE_BUSY_TIMEOUT_MS = 0;
 
 export function openVendureDatabase(options: DbOptions): Knex {
   const kind = databaseKindOf(options);
@@ -70,20 +71,16 @@ export function openVendureDatabase(options: DbOptions): Knex {
     throw new UnsupportedDatabaseError("ZenFlow needs a better-sqlite3 database file (an in-memory database cannot be shared with Vendure)");
   }
   return knexFactory({
-    client: "better-sqlite3",
+    client: vendureSqliteClient,
     connection: { filename },
     useNullAsDefault: true,
     pool: {
       min: 1,
       max: 1,
       afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        try {
-          conn.pragma("journal_mode = WAL");
-        } catch {
-          // Another connection holds the file right now; WAL is persistent, a later start sets it.
-        }
+        // The journal mode stays Vendure's: in WAL mode a write of ours between a read and a
+        // write of one Vendure transaction fails Vendure's write (SQLITE_BUSY_SNAPSHOT).
         conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-        conn.pragma("synchronous = NORMAL");
         done(null, conn);
       },
     },

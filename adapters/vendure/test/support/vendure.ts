@@ -21,6 +21,7 @@ export type DbKind = "sqlite" | "mariadb";
 
 const FIXTURES = join(__dirname, "..", "fixtures");
 const PRODUCTS_CSV = join(FIXTURES, "products.csv");
+const SECRET_KEY = "test-secret-key-for-zenflow-settings";
 export const MARIADB = { host: "127.0.0.1", port: 3306, username: "root", password: "" };
 
 /** The test shop's extra schema: a barcode on variants, as many shops have. */
@@ -54,9 +55,14 @@ function baseConfig(db: DbOptions, extra: Partial<VendureConfig> = {}): VendureC
   } as Partial<VendureConfig>) as VendureConfig;
 }
 
+/** Installed but inert while the catalog is imported: no events recorded, nothing sent. */
+const INERT_PLUGIN: ErpPlugin = { activate: async () => undefined, deactivate: async () => undefined };
+
 async function populate(db: DbOptions): Promise<void> {
-  // Without the ZenFlow plugin: it joins an existing shop, as it would in real life.
-  const server = new TestServer(baseConfig({ ...db, synchronize: true } as DbOptions) as Required<VendureConfig>);
+  // Vendure's AppModule takes its plugin list from the first boot in a process, so the
+  // plugin is installed (inert) here too; its tables then already exist, as after an upgrade.
+  const plugins = [ZenflowPlugin.init({ publicUrl: "http://127.0.0.1", plugin: INERT_PLUGIN, secretKey: SECRET_KEY })];
+  const server = new TestServer(baseConfig({ ...db, synchronize: true } as DbOptions, { plugins }) as Required<VendureConfig>);
   await server.init({ initialData, productsCsvPath: PRODUCTS_CSV, customerCount: 1, logging: false });
   await server.destroy();
 }
@@ -103,6 +109,8 @@ async function prepareMariadb(): Promise<{ options: DbOptions; drop: () => Promi
 }
 
 export interface VendureStartOptions {
+  /** Fixed port (the plugin's publicUrl must be known before boot); default any free port. */
+  port?: number;
   config?: ZenflowSettings;
   plugin?: ErpPlugin;
   publicUrl?: string;
@@ -124,15 +132,17 @@ export async function startVendure(kind: DbKind, o: VendureStartOptions = {}): P
   const dir = mkdtempSync(join(tmpdir(), "zenflow-vendure-"));
   const db = kind === "sqlite" ? { options: await prepareSqlite(dir), drop: async () => undefined } : await prepareMariadb();
   const log = new RecordingVendureLogger();
+  const port = o.port ?? 0;
   const plugin = ZenflowPlugin.init({
-    publicUrl: o.publicUrl ?? "http://127.0.0.1",
+    publicUrl: o.publicUrl ?? `http://127.0.0.1:${port}`,
     config: o.config,
     plugin: o.plugin,
     configPollMs: 200,
     deactivateTimeoutMs: 10_000,
-    secretKey: "test-secret-key-for-zenflow-settings",
+    secretKey: SECRET_KEY,
   });
   const config = baseConfig(db.options, { plugins: [plugin], logger: log });
+  config.apiOptions.port = port;
   const server = new TestServer(config as Required<VendureConfig>);
   let url = "";
   const boot = async () => {
