@@ -78,6 +78,39 @@ for (const kind of testDbKinds()) {
       assert.equal(page.headers.get("x-frame-options"), "SAMEORIGIN");
     });
 
+    it("the settings page signs in with Vendure admin credentials; forms need the CSRF token; the plugin dashboard opens", async () => {
+      const url = stack.vendure.url;
+      const login = (password: string) =>
+        fetch(`${url}/admin/zenflow/login`, {
+          method: "POST",
+          redirect: "manual",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ username: "superadmin", password, next: "/admin/zenflow/" }).toString(),
+        });
+      assert.equal((await login("wrong")).status, 401);
+      const ok = await login("superadmin");
+      assert.equal(ok.status, 303);
+      const cookie = (ok.headers.get("set-cookie") ?? "").split(";")[0]!;
+      assert.match(cookie, /^zenflow_admin=/);
+      const anon = await fetch(`${url}/admin/zenflow/`, { redirect: "manual", headers: { accept: "text/html" } });
+      assert.equal(anon.status, 302);
+      assert.match(anon.headers.get("location") ?? "", /\/admin\/zenflow\/login\?next=/);
+      const page = await fetch(`${url}/admin/zenflow/`, { headers: { cookie } });
+      assert.equal(page.status, 200);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+      assert.ok(csrf);
+      const post = (body: Record<string, string>) =>
+        fetch(`${url}/admin/zenflow/settings`, { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(body).toString() });
+      assert.equal((await post({ retentionDays: "31" })).status, 403);
+      const saved = await post({ csrf, retentionDays: "31" });
+      assert.equal(saved.status, 200);
+      assert.match(await saved.text(), /Settings saved/);
+      const dashboard = await fetch(`${url}/admin/plugins/zenflow/`, { headers: { cookie } });
+      assert.equal(dashboard.status, 200);
+      assert.equal(dashboard.headers.get("x-frame-options"), "SAMEORIGIN");
+      assert.equal((await fetch(`${url}/admin/plugins/zenflow/`)).status, 401);
+    });
+
     it("with stockSource = zenflow, a stock/updated webhook sets Vendure's stock level and nothing echoes back", async () => {
       const saved = await settings({ method: "PUT", body: JSON.stringify({ stockSource: "zenflow", locationMap: { "1": SANDBOX_LOCATION } }) });
       assert.equal(saved.status, 200, await saved.text());
