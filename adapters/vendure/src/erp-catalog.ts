@@ -3,19 +3,10 @@
 // StockLocation ids as strings; quantities are stockOnHand (physical stock).
 import type { ProductVariant } from "@vendure/core";
 import type { ErpApi, ErpProduct } from "zenflow-erp-plugin/host-api";
-import { ErpError, asErpError } from "./erp-error";
+import { ErpError, guarded } from "./erp-error";
 import { toErpProduct } from "./mapping";
-import { InvalidQuery, clampLimit, idPage, keysetPage, storedDatetime } from "./paging";
+import { clampLimit, idPage, keysetPage, storedDatetime } from "./paging";
 import type { VendureAccess } from "./vendure-access";
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof InvalidQuery) throw new ErpError("invalid", err.message);
-    throw asErpError(err);
-  }
-}
 
 export function vendureProducts(v: VendureAccess): ErpApi["products"] {
   const variants = v.table("product_variant");

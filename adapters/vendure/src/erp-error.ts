@@ -1,5 +1,6 @@
 // Errors from ctx.erp carry the contract's string codes.
 import type { ErpErrorCode } from "zenflow-erp-plugin/host-api";
+import { InvalidQuery } from "./paging";
 
 export class ErpError extends Error {
   constructor(
@@ -21,4 +22,14 @@ export function asErpError(err: unknown): ErpError {
   if (err instanceof ErpError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new ErpError("unavailable", `Vendure could not complete the request: ${message}`);
+}
+
+/** Runs one ctx.erp call: bad queries become `invalid`, Vendure's failures `unavailable`. */
+export async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof InvalidQuery) throw new ErpError("invalid", err.message);
+    throw asErpError(err);
+  }
 }

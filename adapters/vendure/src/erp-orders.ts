@@ -4,23 +4,14 @@
 // context marked as ours (see origin.ts).
 import { Fulfillment, Order, type OrderState, type RequestContext } from "@vendure/core";
 import type { ErpApi, ErpOrder } from "zenflow-erp-plugin/host-api";
-import { ErpError, asErpError, isErrorResult } from "./erp-error";
+import { ErpError, guarded, isErrorResult } from "./erp-error";
 import { ZENFLOW_FULFILLMENT_HANDLER } from "./fulfillment-handler";
 import { toErpOrder } from "./mapping";
-import { InvalidQuery, clampLimit, keysetPage, storedDatetime } from "./paging";
+import { clampLimit, keysetPage, storedDatetime } from "./paging";
 import type { VendureAccess } from "./vendure-access";
 
 const SHIPPED_STATES = new Set(["Shipped", "PartiallyDelivered", "Delivered"]);
 const FULFILMENT_DONE = new Set(["Shipped", "Delivered", "Cancelled"]);
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof InvalidQuery) throw new ErpError("invalid", err.message);
-    throw asErpError(err);
-  }
-}
 
 function orderId(id: string): number {
   if (!/^\d+$/.test(id)) throw new ErpError("not_found", `no order with id ${id}`);

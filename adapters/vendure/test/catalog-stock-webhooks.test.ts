@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { testDbKinds } from "../../../test/support/db";
 import type { GraphqlClient } from "./support/graphql";
-import { eventually, placeOrder, runTask, SANDBOX_KEY, startVendureStack, variantIds, type VendureStack } from "./support/stack";
+import { eventually, openSuite, placeOrder, runTask, SANDBOX_KEY, type VendureStack } from "./support/stack";
 
 const SANDBOX_LOCATION = "LOC-A1";
 
@@ -30,10 +30,7 @@ for (const kind of testDbKinds()) {
       });
 
     before(async () => {
-      stack = await startVendureStack(kind);
-      admin = await stack.vendure.admin();
-      ids = await variantIds(stack.vendure);
-      assert.equal(await runTask(stack, "webhook-subscription"), "ran");
+      ({ stack, admin, ids } = await openSuite(kind));
     });
     after(async () => {
       await stack?.close();

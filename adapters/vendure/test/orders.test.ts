@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { testDbKinds } from "../../../test/support/db";
-import { eventually, placeOrder, runTask, SHOPPER, startVendureStack, variantIds, type VendureStack } from "./support/stack";
+import { eventually, openSuite, placeOrder, SHOPPER, type VendureStack } from "./support/stack";
 import type { GraphqlClient } from "./support/graphql";
 
 interface AdminOrder {
@@ -35,13 +35,9 @@ for (const kind of testDbKinds()) {
     let ids: Record<string, string>;
 
     before(async () => {
-      stack = await startVendureStack(kind);
-      admin = await stack.vendure.admin();
-      ids = await variantIds(stack.vendure);
-      assert.equal(await runTask(stack, "webhook-subscription"), "ran");
+      ({ stack, admin, ids } = await openSuite(kind));
     });
     after(async () => {
-      if (process.env.LOG) console.log(stack?.vendure.log.lines.filter((l) => l.context === "ZenflowPlugin").map((l) => `${l.level} ${l.message}`).join("\n"));
       await stack?.close();
     });
 

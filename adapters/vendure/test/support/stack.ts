@@ -68,6 +68,28 @@ export async function startVendureStack(kind: DbKind, o: { config?: ZenflowSetti
   };
 }
 
+export interface Suite {
+  stack: VendureStack;
+  admin: GraphqlClient;
+  /** Variant ids by SKU. */
+  ids: Record<string, string>;
+}
+
+/** What most suites start with: the stack, a signed-in admin, variant ids, the webhook subscription in place. */
+export async function openSuite(kind: DbKind): Promise<Suite> {
+  const stack = await startVendureStack(kind);
+  try {
+    const admin = await stack.vendure.admin();
+    const ids = await variantIds(stack.vendure);
+    const task = await runTask(stack, "webhook-subscription");
+    if (task === "failed") throw new Error("the webhook subscription task failed");
+    return { stack, admin, ids };
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+}
+
 /** Runs one of the plugin's scheduled tasks now (e.g. the webhook subscription). */
 export async function runTask(stack: VendureStack, task: string): Promise<string> {
   const engine = stack.plugin.runtime()?.engine;
@@ -75,13 +97,13 @@ export async function runTask(stack: VendureStack, task: string): Promise<string
   return engine.scheduler.runTask(task);
 }
 
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, what = "condition"): Promise<NonNullable<T>> {
   const start = Date.now();
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (err) {
       last = err;
     }
