@@ -1,6 +1,8 @@
 // Real databases for tests: a fresh SQLite file or a fresh MariaDB schema per call.
-// Which engines a run covers comes from ZENFLOW_TEST_DBS (default "sqlite,mariadb");
-// an unreachable MariaDB fails the run instead of silently skipping it.
+// Which engines a run covers comes from ZENFLOW_TEST_DBS. Set, it is strict: a MariaDB it
+// names but cannot reach fails the run (CI sets sqlite,mariadb). Unset, SQLite always runs
+// and MariaDB runs when a server answers; scripts/run-tests.mjs says loudly when it did not.
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,8 +12,19 @@ import { openDatabase } from "../../dev/host/database";
 
 export type TestDbKind = "sqlite" | "mariadb";
 
+let probed: boolean | null = null;
+
+/** Whether a MariaDB server answers (probed once per process, in a child: this must stay synchronous). */
+export function mariadbAvailable(): boolean {
+  if (probed === null) {
+    const probe = join(__dirname, "..", "..", "scripts", "mariadb-probe.mjs");
+    probed = spawnSync(process.execPath, [probe], { stdio: "ignore", timeout: 5000 }).status === 0;
+  }
+  return probed;
+}
+
 export function testDbKinds(): TestDbKind[] {
-  const raw = process.env.ZENFLOW_TEST_DBS ?? "sqlite,mariadb";
+  const raw = process.env.ZENFLOW_TEST_DBS ?? (mariadbAvailable() ? "sqlite,mariadb" : "sqlite");
   return raw
     .split(",")
     .map((s) => s.trim())
