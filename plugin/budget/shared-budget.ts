@@ -82,11 +82,34 @@ export class SharedBudget {
          AND (day_start <> ? OR day_used < ?)`,
       [m, m, h, h, d, d, now, now, this.keyId, now, m, cap(this.limits.perMinute), h, cap(this.limits.perHour), d, cap(this.limits.perDay)],
     );
-    if (rawAffected(result) === 1) return { ok: true };
+    if (rawAffected(result) === 1) {
+      // The token counts in the windows of `now`, read before the statement. If the statement
+      // ran late (a slow database, a wait for one of the plugin's connections) the request
+      // would leave in a later window, or in the last moments of this one, than it was counted
+      // in: give the token back and let the caller take a fresh one.
+      const after = this.clock.now();
+      if (windowStart(after, MINUTE) !== m || inBoundaryGuard(after, this.guardMs)) {
+        await this.refund(m, h, d);
+        return { ok: false, until: after, reason: "token taken too late for its window; retrying" };
+      }
+      return { ok: true };
+    }
     const why = await this.whyNot(now, reserve);
     // The row changed between the two statements (a pause lifted, a window rolled over): no
     // token was taken, so the caller must try again rather than send uncounted.
     return why.ok ? { ok: false, until: now, reason: "budget row changed; retrying" } : why;
+  }
+
+  /** Gives back a token taken in these windows (the counts never go below zero). */
+  private async refund(m: number, h: number, d: number): Promise<void> {
+    await this.db.raw(
+      `UPDATE ${TABLE} SET
+         minute_used = CASE WHEN minute_start = ? AND minute_used > 0 THEN minute_used - 1 ELSE minute_used END,
+         hour_used = CASE WHEN hour_start = ? AND hour_used > 0 THEN hour_used - 1 ELSE hour_used END,
+         day_used = CASE WHEN day_start = ? AND day_used > 0 THEN day_used - 1 ELSE day_used END
+       WHERE key_id = ?`,
+      [m, h, d, this.keyId],
+    );
   }
 
   /** When the next token can be had (without taking it), or null if now. */
