@@ -3,6 +3,7 @@
 // names but cannot reach fails the run (CI sets sqlite,mariadb). Unset, SQLite always runs
 // and MariaDB runs when a server answers; scripts/run-tests.mjs says loudly when it did not.
 import { spawnSync } from "node:child_process";
+import { labelPort, trackOpen } from "./leak-check";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +37,7 @@ export function testDbKinds(): TestDbKind[] {
 }
 
 export const MARIADB_URL = process.env.ZENFLOW_TEST_MARIADB_URL ?? "mysql://root@127.0.0.1:3306/test";
+labelPort(Number(new URL(MARIADB_URL).port || 3306), "MariaDB: a knex pool not destroyed?");
 
 export interface TestDb {
   kind: TestDbKind;
@@ -54,6 +56,8 @@ export function knexForUrl(url: string, opts: { pool?: { max?: number } } = {}):
 
 function testDb(kind: TestDbKind, url: string, cleanup: () => Promise<void>): TestDb {
   const opened: Knex[] = [];
+  let destroyed = false;
+  trackOpen(`a test database (${kind}: ${url.replace(/^.*[/:]/, "")})`, () => !destroyed);
   const connect = () => {
     const k = knexForUrl(url);
     opened.push(k);
@@ -67,6 +71,7 @@ function testDb(kind: TestDbKind, url: string, cleanup: () => Promise<void>): Te
     async destroy() {
       await Promise.all(opened.map((k) => k.destroy()));
       await cleanup();
+      destroyed = true;
     },
   };
 }
