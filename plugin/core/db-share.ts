@@ -7,13 +7,27 @@
 // behind it. Only the event handlers' single-row insert runs on the host's knex directly:
 // it is the ERP's own request, and waiting behind the plugin's background work would slow
 // exactly what the share protects.
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Knex } from "knex";
 import { isMysql } from "./dialect";
 
-/** A counting semaphore, first come first served, with a deadline on waiting. */
+const urgency = new AsyncLocalStorage<boolean>();
+
+/**
+ * Runs `fn` with its statements ahead of the plugin's background ones in the queue for its
+ * connections: what stands between a ZenFlow request and the wire (the shared budget), what
+ * keeps a lease alive (heartbeats, renewals) and what a webhook delivery waits for. The
+ * share stays the same size; only the order of waiting changes.
+ */
+export function urgently<T>(fn: () => Promise<T>): Promise<T> {
+  return urgency.run(true, fn);
+}
+
+/** A counting semaphore with a deadline on waiting: urgent waiters first, then first come first served. */
 export class Permits {
   private used = 0;
   private readonly queue: Array<() => void> = [];
+  private readonly urgentQueue: Array<() => void> = [];
 
   constructor(readonly size: number) {}
 
@@ -22,11 +36,11 @@ export class Permits {
   }
 
   get waiting(): number {
-    return this.queue.length;
+    return this.queue.length + this.urgentQueue.length;
   }
 
   /** Resolves once a permit is held; rejects after `timeoutMs` without one. */
-  acquire(timeoutMs: number): Promise<void> {
+  acquire(timeoutMs: number, urgent = urgency.getStore() === true): Promise<void> {
     if (this.used < this.size) {
       this.used++;
       return Promise.resolve();
@@ -37,19 +51,20 @@ export class Permits {
         this.used++;
         resolve();
       };
+      const line = urgent ? this.urgentQueue : this.queue;
       const timer = setTimeout(() => {
-        const i = this.queue.indexOf(grant);
-        if (i >= 0) this.queue.splice(i, 1);
+        const i = line.indexOf(grant);
+        if (i >= 0) line.splice(i, 1);
         reject(new DbShareTimeoutError(`waited ${timeoutMs} ms for one of the plugin's ${this.size} database connection(s)`));
       }, timeoutMs);
       timer.unref();
-      this.queue.push(grant);
+      line.push(grant);
     });
   }
 
   release(): void {
     this.used = Math.max(0, this.used - 1);
-    this.queue.shift()?.();
+    (this.urgentQueue.shift() ?? this.queue.shift())?.();
   }
 
   /** Runs `fn` holding one permit. */

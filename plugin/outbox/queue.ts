@@ -209,19 +209,16 @@ export class JobQueue {
   /** Jobs flagged `rerun` while running: back to pending, immediately, with a fresh attempt count. */
   private async requeueReruns(token: string, ids: number[], now: number): Promise<void> {
     await retryOnLockConflict(() =>
-      this.db(this.table)
-        .whereIn("id", ids)
-        .andWhere({ locked_by: token, status: "running", rerun: true })
-        .update({
-          status: "pending",
-          rerun: false,
-          attempts: 0,
-          deferrals: 0,
-          run_at: now,
-          locked_by: null,
-          lease_until: null,
-          updated_at: now,
-        }),
+      this.db(this.table).whereIn("id", ids).andWhere({ locked_by: token, status: "running", rerun: true }).update({
+        status: "pending",
+        rerun: false,
+        attempts: 0,
+        deferrals: 0,
+        run_at: now,
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+      }),
     );
   }
 

@@ -5,6 +5,7 @@
 // (a hung ERP call waiting for its deadline, a request waiting out a pause) never stops the
 // others: each kind may have two groups in flight, and the loop keeps claiming.
 import type { Clock } from "../core/clock";
+import { urgently } from "../core/db-share";
 import { describeError, retryPolicyOf } from "../core/errors";
 import type { History, HistoryEntry, Outcome } from "../core/history";
 import type { PluginLogger } from "../core/host-api";
@@ -240,9 +241,10 @@ export class Worker {
     this.heartbeatTimer = setInterval(
       () => {
         if (!this.inFlightTokens.size) return;
-        this.opts.queue
-          .heartbeat([...this.inFlightTokens])
-          .catch((err) => this.opts.log.warn({ err: describeError(err) }, "lease heartbeat failed"));
+        // Ahead of background statements: a lease that lapses while its job runs is work done twice.
+        urgently(() => this.opts.queue.heartbeat([...this.inFlightTokens])).catch((err) =>
+          this.opts.log.warn({ err: describeError(err) }, "lease heartbeat failed"),
+        );
       },
       Math.max(200, Math.floor(this.opts.leaseMs / 3)),
     );

@@ -2,6 +2,7 @@
 // ticks; the one that wins the task's lease runs it, renews the lease while it works,
 // and records the run in zenflow_state so no other process repeats it.
 import { Cron } from "croner";
+import { urgently } from "../core/db-share";
 import type { Clock } from "../core/clock";
 import { describeError } from "../core/errors";
 import type { PluginLogger } from "../core/host-api";
@@ -120,16 +121,19 @@ export class Scheduler {
     if (!t) throw new Error(`unknown task ${String(task)}`);
     // The lease keeps other processes out; this keeps a tick and an admin's click in the
     // same process from running the task twice (the lease lets its holder renew it).
-    if (this.inProcess.has(t.name)) return "busy";
+    if (this.inProcess.has(t.name) || this.abort.signal.aborted) return "busy";
     this.inProcess.add(t.name);
-    try {
-      return await this.runLeased(t, force);
-    } finally {
+    const run = this.runLeased(t, force).finally(() => {
       this.inProcess.delete(t.name);
-    }
+      this.runs.delete(run);
+    });
+    // stop() waits for every run, however it was started (a tick, an admin's click, start-up).
+    this.runs.add(run);
+    return run;
   }
 
   private readonly inProcess = new Set<string>();
+  private readonly runs = new Set<Promise<"ran" | "busy" | "failed">>();
 
   private async runLeased(t: ScheduledTask, force: boolean): Promise<"ran" | "busy" | "failed"> {
     const { leases, state, clock, log, holderId } = this.opts;
@@ -140,7 +144,7 @@ export class Scheduler {
     const lost = new AbortController();
     const renew = setInterval(
       () =>
-        void leases.renew(lease, holderId, this.leaseMs).then(
+        void urgently(() => leases.renew(lease, holderId, this.leaseMs)).then(
           (held) => {
             if (held || lost.signal.aborted) return;
             log.warn({ task: t.name }, "scheduled task lost its lease; stopping it here");
@@ -185,6 +189,6 @@ export class Scheduler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.abort.abort();
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), ...this.runs]);
   }
 }

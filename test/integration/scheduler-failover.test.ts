@@ -10,10 +10,10 @@ import { systemClock } from "../../plugin/core/clock";
 import { Leases } from "../../plugin/core/leases";
 import { type LastRun, Scheduler, lastRunKey } from "../../plugin/runtime/scheduler";
 import { KvStore } from "../../plugin/core/kv-store";
-import { testDbKinds } from "../support/db";
+import { createTestDb, type TestDb, type TestDbKind, testDbKinds } from "../support/db";
 import { scaledClock } from "../support/fast-clock";
 import { recordingLogger } from "../support/recording-logger";
-import { eventually, startStack } from "../support/stack";
+import { eventually, ROOT, startStack } from "../support/stack";
 
 const HOLDER = join(__dirname, "..", "chaos", "scheduler-holder.ts");
 
@@ -49,6 +49,21 @@ function schedulerOn(db: Knex, holderId: string, leaseMs = 60_000, tickMs?: numb
     leaseMs,
     ...(tickMs === undefined ? {} : { tickMs }),
   });
+}
+
+/**
+ * A test database with the plugin's tables and nothing else running on it: no host (whose own
+ * health check, started at enable, may still be querying when a short test closes it).
+ */
+async function pluginTablesOnly(kind: TestDbKind): Promise<TestDb> {
+  const db = await createTestDb(kind);
+  try {
+    await db.knex.migrate.latest({ directory: join(ROOT, "migrations"), loadExtensions: [".ts"], tableName: "zenflow_test_migrations" });
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return db;
 }
 
 /** A point the code under test reaches (`reached`) and waits at until the test opens it. */
@@ -196,82 +211,81 @@ for (const kind of testDbKinds()) {
     });
 
     // After stop() returns, the engine's host closes the database: nothing the scheduler started
-    // may still be using it. (Seen by the leak check as a knex acquire left pending after a
-    // products test closed its stack right after an admin-started import reported "done".)
-    const STOP_TODO =
-      "runtime/scheduler.ts stop() awaits only the tasks its ticks started (this.running): a runTask() called from " +
-      "outside a tick (engine.ts start(): the webhook subscription; admin/actions.ts startRun(): import-catalog, " +
-      "sync-stock) and a tick still reading the database are not waited for, and run on after stop() returned";
-
-    it(
-      "stop() waits for a task started with runTask() outside a tick, as the engine and the admin actions start them",
-      { todo: STOP_TODO },
-      async () => {
-        const stack = await startStack(kind, { plugin: { autoStart: false } });
-        const s = schedulerOn(stack.db.knex, "erp-a");
-        const inRun = checkpoint();
-        const events: string[] = [];
-        s.add({
-          name: "probe",
-          every: () => ({ intervalMs: 3_600_000 }),
-          run: async () => {
-            inRun.reach();
-            await inRun.opened;
-            events.push("task finished");
-          },
-        });
-        try {
-          const running = s.runTask("probe");
-          await inRun.reached;
-          const stopping = s.stop().then(() => void events.push("stop returned"));
-          // Opened only once everything stop() does without waiting has happened.
-          setImmediate(inRun.open);
-          await stopping;
-          await running;
-          assert.deepEqual(events, ["task finished", "stop returned"]);
-        } finally {
-          inRun.open();
-          await s.stop();
-          await stack.close();
-        }
-      },
-    );
-
-    it("stop() waits for a tick in progress, and no task starts after it returned", { todo: STOP_TODO }, async () => {
-      const stack = await startStack(kind, { plugin: { autoStart: false } });
-      const s = schedulerOn(stack.db.knex, "erp-a");
-      const asking = checkpoint();
+    // may still be using it. (The leak check saw a run started by an admin action write its last
+    // run after its stack had closed; stop() has waited for every run since 25e3d4c.)
+    it("stop() waits for a task started with runTask() outside a tick, as the engine and the admin actions start them", async () => {
+      const db = await pluginTablesOnly(kind);
+      const s = schedulerOn(db.knex, "erp-a");
+      const inRun = checkpoint();
       const events: string[] = [];
-      let asked = 0;
       s.add({
         name: "probe",
         every: () => ({ intervalMs: 3_600_000 }),
-        runAtFirstStart: false,
-        // The tick asks whether the task is wanted (a database read in the real tasks).
-        wanted: async () => {
-          if (asked++ === 0) {
-            asking.reach();
-            await asking.opened;
-            events.push("tick got its answer");
-          }
-          return true;
+        run: async () => {
+          inRun.reach();
+          await inRun.opened;
+          events.push("task finished");
         },
-        run: async () => void events.push("task ran"),
       });
       try {
-        const tick = s.tick(); // what the scheduler's interval calls
-        await asking.reached;
+        const running = s.runTask("probe");
+        await inRun.reached;
         const stopping = s.stop().then(() => void events.push("stop returned"));
-        setImmediate(asking.open);
+        // Opened only once everything stop() does without waiting has happened.
+        setImmediate(inRun.open);
         await stopping;
-        await tick;
-        await s.stop(); // whatever that tick started after the first stop() ends here
-        assert.deepEqual(events, ["tick got its answer", "stop returned"]);
+        await running;
+        assert.deepEqual(events, ["task finished", "stop returned"]);
       } finally {
-        asking.open();
+        inRun.open();
         await s.stop();
-        await stack.close();
+        await db.destroy();
       }
     });
+
+    it(
+      "stop() waits for a tick in progress, and no task starts after it returned",
+      {
+        todo:
+          "runtime/scheduler.ts stop() does not wait for a tick in progress: the tick's reads (the tasks' last runs, a " +
+          "task's wanted()) go on after stop() returned; since 25e3d4c no task starts from it any more",
+      },
+      async () => {
+        const db = await pluginTablesOnly(kind);
+        const s = schedulerOn(db.knex, "erp-a");
+        const asking = checkpoint();
+        const events: string[] = [];
+        let asked = 0;
+        s.add({
+          name: "probe",
+          every: () => ({ intervalMs: 3_600_000 }),
+          runAtFirstStart: false,
+          // The tick asks whether the task is wanted (a database read in the real tasks).
+          wanted: async () => {
+            if (asked++ === 0) {
+              asking.reach();
+              await asking.opened;
+              events.push("tick got its answer");
+            }
+            return true;
+          },
+          run: async () => void events.push("task ran"),
+        });
+        try {
+          const tick = s.tick(); // what the scheduler's interval calls
+          await asking.reached;
+          const stopping = s.stop().then(() => void events.push("stop returned"));
+          setImmediate(asking.open);
+          await stopping;
+          await tick;
+          await s.stop(); // whatever that tick started after the first stop() ends here
+          assert.deepEqual(events, ["tick got its answer", "stop returned"]);
+        } finally {
+          asking.open();
+          await s.stop();
+          await db.destroy();
+        }
+      },
+    );
   });
 }
