@@ -34,7 +34,7 @@ export function renderDashboard(m: DashboardModel): string {
       <form method="get" action="./" class="search" role="search">
         <label for="q">Look up an ERP order number or SKU</label>
         <div>
-          <input id="q" name="q" value="${m.lookup?.query ?? ""}" placeholder="SO-2026-000123 or SKU" maxlength="191" />
+          <input id="q" name="q" value="${m.lookup?.query ?? ""}" placeholder="SO-2026-000123 or SKU" maxlength="512" />
           <button type="submit">Look up</button>
         </div>
       </form>

@@ -9,6 +9,8 @@ import type { KvStore } from "../core/kv-store";
 import { QUEUE_TABLES, type QueueName } from "../outbox/admin-ops";
 import { entityKey } from "../jobs/keys";
 import { Table } from "../core/tables";
+import { clip } from "../core/text";
+import { BINDER_ID_MAX } from "../id-map/binder";
 
 type Row = Record<string, unknown>;
 
@@ -167,7 +169,7 @@ export interface LookupResult {
 
 /** Everything known about one ERP order number or SKU (also a barcode or a ZenFlow id). */
 export async function lookup(db: Knex, erp: ErpPort | null, query: string): Promise<LookupResult> {
-  const q = query.trim().slice(0, 191);
+  const q = clip(query.trim(), BINDER_ID_MAX);
   const result: LookupResult = { query: q, erp: [], mappings: [], jobs: [], history: [] };
   if (!q) return result;
   const types = ["order", "product"];

@@ -3,7 +3,7 @@
 // (minute, hour, day) have room, so the processes together never exceed ZenFlow's budget.
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
-import { affected, num, numOrNull } from "../core/dialect";
+import { affected, insertIfAbsent, num, numOrNull } from "../core/dialect";
 import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
 import { type BudgetLimits, type RateLimitInfo, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
@@ -53,7 +53,7 @@ export class SharedBudget {
   }
 
   async ensureRow(): Promise<void> {
-    await this.db(TABLE).insert({ key_id: this.keyId, updated_at: this.clock.now() }).onConflict("key_id").ignore();
+    await insertIfAbsent(this.db, TABLE, { key_id: this.keyId, updated_at: this.clock.now() }, ["key_id"]);
   }
 
   /**

@@ -2,8 +2,10 @@
 // Uniqueness lives in the table's constraints (entity type + ERP id, entity type + ZenFlow id).
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
-import { num, numOrNull } from "../core/dialect";
+import { insertIfAbsent, num, numOrNull } from "../core/dialect";
+import { MappingError } from "../core/errors";
 import { Table } from "../core/tables";
+import { clip, codePoints } from "../core/text";
 
 /** `stock` rows key an ERP SKU@location and only carry the time of the last applied ZenFlow level. */
 export type EntityType = "order" | "product" | "stock";
@@ -22,6 +24,16 @@ export interface Binding {
 }
 
 const TABLE = Table.idMap;
+/** The binder's columns for ERP ids, references and barcodes (migration exact_identifiers). */
+export const BINDER_ID_MAX = 512;
+
+/** An ERP value too long to be stored whole is refused, never cut: a cut id is another record's id. */
+function checkLengths(type: EntityType, values: Record<string, string | null | undefined>): void {
+  const problems = Object.entries(values)
+    .filter(([, v]) => typeof v === "string" && codePoints(v) > BINDER_ID_MAX)
+    .map(([field]) => ({ field, message: `is longer than ${BINDER_ID_MAX} characters` }));
+  if (problems.length) throw new MappingError(`The ERP ${type} ${clip(String(values.erpId ?? ""), 40)}…`, problems);
+}
 
 function toBinding(r: Record<string, unknown>): Binding {
   return {
@@ -98,24 +110,26 @@ export class Binder {
   /** Records that a create is about to be sent, so a later cancel knows ZenFlow may have it. */
   async markAttempted(type: EntityType, items: { erpId: string; erpRef: string | null; barcode?: string | null }[]): Promise<void> {
     if (!items.length) return;
+    for (const i of items) checkLengths(type, { erpId: i.erpId, erpRef: i.erpRef, barcode: i.barcode });
     const now = this.clock.now();
-    await this.db(TABLE)
-      .insert(
-        items.map((i) => ({
-          entity_type: type,
-          erp_id: i.erpId,
-          erp_ref: i.erpRef,
-          barcode: i.barcode ?? null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .onConflict(["entity_type", "erp_id"])
-      .ignore();
+    await insertIfAbsent(
+      this.db,
+      TABLE,
+      items.map((i) => ({
+        entity_type: type,
+        erp_id: i.erpId,
+        erp_ref: i.erpRef,
+        barcode: i.barcode ?? null,
+        created_at: now,
+        updated_at: now,
+      })),
+      ["entity_type", "erp_id"],
+    );
   }
 
   /** Stores what ZenFlow accepted. Fields left undefined are not changed. */
   async bind(type: EntityType, input: BindInput): Promise<void> {
+    checkLengths(type, { erpId: input.erpId, erpRef: input.erpRef, barcode: input.barcode });
     const now = this.clock.now();
     const values: Record<string, unknown> = { updated_at: now, synced_at: now };
     if (input.zenflowId !== undefined) values.zenflow_id = input.zenflowId;

@@ -13,6 +13,7 @@ import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { instant } from "../webhooks/envelope";
 import { parseEnvelope } from "./apply-order-state";
+import { stockBindingId } from "../jobs/keys";
 
 const stockData = z.object({
   product_id: z.union([z.number(), z.string()]).optional(),
@@ -72,7 +73,7 @@ export function createStockApplier(deps: StockApplierDeps): SyncHandler {
     const location = toErpLocation(deps.config, d.location_id);
     const at = instant(d.updated_at) ?? instant(env.created_at) ?? job.createdAt;
     // Stock events may arrive out of order: never let an older level overwrite a newer one.
-    const key = `${sku}@${location}`;
+    const key = stockBindingId(sku, location);
     await binder.bind("stock", { erpId: key, erpRef: sku });
     if (!(await binder.advanceRemoteState("stock", key, String(d.quantity), at))) {
       return { type: "done", outcome: "ignored", message: `${label}: older than the level already applied` };

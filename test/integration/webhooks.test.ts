@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sign } from "../../plugin/webhooks/signature";
+import { entityKey } from "../../plugin/jobs/keys";
 import { readRegistration } from "../../plugin/webhooks/registration";
 import { open } from "../../plugin/webhooks/secret-box";
 import { envelope, webhookClient, type Hook } from "../support/webhooks";
@@ -180,7 +181,10 @@ for (const kind of testDbKinds()) {
       );
       assert.equal(res.status, 200);
       await inboxWorker().drain();
-      const row = await stack.db.knex("zenflow_inbox").where({ entity_key: "order:SO-NOT-HERE" }).first();
+      const row = await stack.db
+        .knex("zenflow_inbox")
+        .where({ entity_key: entityKey.inboxOrder("SO-NOT-HERE") })
+        .first();
       assert.equal(row.status, "unmatched");
       assert.match(row.last_error, /ZenFlow order 999999 \(SO-NOT-HERE\) does not match any ERP order/);
       assert.equal(Number(row.attempts), 1);
