@@ -16,6 +16,7 @@ import {
 import { type Progress, type RunName, pendingRequest, readProgress, requestRun } from "../core/runs";
 import type { KvStore } from "../core/kv-store";
 import { ProgressPrinter, type TextSink } from "./progress-bar";
+import { resumeSending } from "../budget/shared-budget";
 import { formatStatus, readStatus } from "./status";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, database: 3 } as const;
@@ -93,6 +94,19 @@ export async function replayWebhookCommand(c: CliContext, eventId: string): Prom
           : `No webhook with event id ${eventId} was received (or it was purged after the retention period).\n`,
     );
   return outcome === "not_found" ? EXIT.failure : EXIT.ok;
+}
+
+/** Lifts a Retry-After pause in the shared budget: every ERP process may send again at once. */
+export async function resumeCommand(c: CliContext): Promise<number> {
+  const rows = await resumeSending(c.db, c.clock.now());
+  if (c.json) printJson(c, { resumed: rows > 0, rows });
+  else
+    c.out(
+      rows
+        ? "Sending resumed: the pause ZenFlow asked for is lifted for every ERP process (the rate budget still applies).\n"
+        : "Sending was not paused; nothing changed.\n",
+    );
+  return EXIT.ok;
 }
 
 export interface FollowOptions {

@@ -58,7 +58,7 @@ export async function readStatus(db: Knex, state: KvStore, clock: Clock): Promis
   return {
     status: health.status,
     message: health.message ?? "",
-    checkedAt: new Date(now).toISOString(),
+    checkedAt: isoOrNull(now) ?? "",
     waiting: counts.pending,
     running: counts.running,
     deadLetters: counts.dead,
@@ -70,11 +70,11 @@ export async function readStatus(db: Knex, state: KvStore, clock: Clock): Promis
           used: budget.used,
           limits: Number.isFinite(budget.limits.perMinute) ? budget.limits : null,
           resetsAt: {
-            minute: new Date(budget.resets.minute).toISOString(),
-            hour: new Date(budget.resets.hour).toISOString(),
-            day: new Date(budget.resets.day).toISOString(),
+            minute: isoOrNull(budget.resets.minute) ?? "",
+            hour: isoOrNull(budget.resets.hour) ?? "",
+            day: isoOrNull(budget.resets.day) ?? "",
           },
-          pausedUntil: budget.pausedUntil > now ? new Date(budget.pausedUntil).toISOString() : null,
+          pausedUntil: budget.pausedUntil > now ? isoOrNull(budget.pausedUntil) : null,
           pauseReason: budget.pausedUntil > now ? budget.pauseReason : null,
         }
       : null,

@@ -174,6 +174,37 @@ export class UnexpectedStatusError extends SyncError {
 }
 
 /**
+ * ZenFlow (or something in front of it) answered with a redirect. It is never followed: the
+ * request carries the API key and, for writes, customer names and addresses. Retryable (the
+ * address setting is wrong, not the record), naming only the target's origin.
+ */
+export class RedirectError extends SyncError {
+  readonly code = "redirect";
+  readonly retryable = true;
+  constructor(
+    readonly endpoint: string,
+    readonly status: number,
+    readonly targetOrigin: string | null,
+  ) {
+    super(
+      `ZenFlow answered ${endpoint} with a redirect (HTTP ${status}) to ${targetOrigin ?? "an unreadable address"}; redirects are never followed (the API key would go with it). Check the setting "ZenFlow API address".`,
+    );
+  }
+}
+
+/** ZenFlow's answer was larger than the plugin reads; reading stopped there. */
+export class ResponseTooLargeError extends SyncError {
+  readonly code = "response_too_large";
+  readonly retryable = true;
+  constructor(
+    readonly endpoint: string,
+    readonly limitBytes: number,
+  ) {
+    super(`ZenFlow's answer to ${endpoint} is larger than ${Math.round(limitBytes / 1_048_576)} MiB; the plugin stopped reading it`);
+  }
+}
+
+/**
  * ZenFlow answered 2xx with a body we cannot use. Retryable: the writes we make are
  * idempotent, and a bad deploy on ZenFlow's side is usually short-lived; the attempt
  * limit turns a lasting problem into a dead letter.
