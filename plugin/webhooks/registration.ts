@@ -39,12 +39,9 @@ export function desiredEvents(config: ZenflowConfig): string[] {
 
 /** The path token, created once per installation. */
 export async function webhookToken(state: KvStore): Promise<string> {
-  const existing = await state.get(TOKEN_KEY);
-  if (existing?.token) return existing.token;
-  const token = randomBytes(24).toString("base64url");
-  await state.set(TOKEN_KEY, { token });
-  // Two processes may race here: whichever write landed last is the token.
-  return (await state.get(TOKEN_KEY))!.token;
+  // Two processes starting at once both get the token that landed first: a second one
+  // would replace the URL the first one already registered at ZenFlow.
+  return (await state.getOrInit(TOKEN_KEY, () => ({ token: randomBytes(24).toString("base64url") }))).token;
 }
 
 export async function webhookUrl(state: KvStore, publicUrl: string): Promise<string> {
