@@ -7,6 +7,11 @@ import { z } from "zod";
 export const ZENFLOW_STATES = ["Pending", "In Progress", "Packed", "Completed", "Cancelled"] as const;
 export type ZenflowStateName = (typeof ZENFLOW_STATES)[number];
 
+/** Position along ZenFlow's fulfilment order (Pending 1 … Cancelled 5); 0 for anything else. */
+export function stateRank(state: string): number {
+  return ZENFLOW_STATES.indexOf(state as ZenflowStateName) + 1;
+}
+
 export const DEFAULT_STATUS_MAP: Record<ZenflowStateName, string> = {
   Pending: "awaiting_fulfillment",
   "In Progress": "picking",
