@@ -38,6 +38,11 @@ export function printable(s: string): string {
   return s.replace(CONTROL_ALL, "?");
 }
 
+/** Each run of control characters as one space (free text sent on: names, addresses). */
+export function spaceControls(s: string): string {
+  return s.replace(new RegExp(`${CONTROL_CLASS}+`, "g"), " ");
+}
+
 /** True when `s` contains a control character (NUL, CR, LF, ESC …). */
 export function hasControl(s: string): boolean {
   return CONTROL_ANY.test(s);
