@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import { MappingError } from "../../plugin/core/errors";
 import { toZenflowOrder } from "../../plugin/mapping/to-zenflow-order";
 import { sign } from "../../plugin/webhooks/signature";
+import { mulberry32 } from "../../dev/sandbox/rng";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { insertRawOrder, wellFormedOrder } from "../support/raw-orders";
@@ -17,16 +18,6 @@ import { webhookClient, type Hook } from "../support/webhooks";
 const SEED = Number(process.env.ZENFLOW_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** The webhook endpoint's documented answers (README, "Receiving"). */
 const STATUSES = new Set([200, 400, 401, 404, 408, 413, 415, 503]);
-
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values a hostile ERP or sender might put anywhere. */
 function generator(seed: number) {
