@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock";
 import { assessHealth, queueCounts } from "../admin/health";
 import type { HealthStatus } from "../core/host-api";
 import type { KvStore } from "../core/kv-store";
+import { printable } from "../core/text";
 
 export interface CliStatus {
   status: HealthStatus;
@@ -141,7 +142,8 @@ export function formatStatus(s: CliStatus, now: number): string {
     }
     lines.push("Retry with: zenflow-erp retry-dead <job>… or --all");
   }
-  return lines.join("\n");
+  // ERP strings (order numbers, SKUs, messages) reach a terminal: no escape sequence gets through.
+  return lines.map(printable).join("\n");
 }
 
 /** "12/60" when the limit is known, else "12". */

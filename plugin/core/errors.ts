@@ -262,8 +262,28 @@ export const AUTH_ERROR_CODES = [
   "http_403",
 ];
 
+const SQL = /\b(insert\s+(ignore\s+)?into|select\s[\s\S]*\sfrom|update\s+\S+\s+set|delete\s+from|replace\s+into)\b/i;
+
+/**
+ * A database error as its driver code and the table, never its message: knex puts the whole
+ * statement with its bound values into the message (webhook payloads with customer data, the
+ * CSRF key being stored), and MariaDB's own text quotes values too ("Duplicate entry '…'").
+ * Null for anything that is not a database error.
+ */
+export function describeDbError(err: unknown): string | null {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== "object") return null;
+  const code = typeof e.code === "string" ? e.code : null;
+  const message = typeof e.message === "string" ? e.message : "";
+  if (!(code && /^(ER_|SQLITE_)/.test(code)) && !SQL.test(message)) return null;
+  const table = /\b(?:into|from|update|join|table)\s+[`"']?([A-Za-z0-9_]+)/i.exec(message)?.[1];
+  return `database error ${code ?? "(no code)"}${table ? ` on ${table}` : ""}`;
+}
+
 /** A short, secret-free description of any thrown value, for logs and the dashboard. */
 export function describeError(err: unknown): string {
+  const db = describeDbError(err);
+  if (db) return db;
   if (err instanceof RejectedError) {
     const details = err.details.length ? ` (${err.details.map((d) => `${d.field}: ${d.message}`).join("; ")})` : "";
     return `${err.message}${details}`;
