@@ -276,6 +276,9 @@ export function describeDbError(err: unknown): string | null {
   const code = typeof e.code === "string" ? e.code : null;
   const message = typeof e.message === "string" ? e.message : "";
   if (!(code && /^(ER_|SQLITE_)/.test(code)) && !SQL.test(message)) return null;
+  // A driver's own words without a statement or a quoted value ("Deadlock found …", "no such
+  // table: …") carry no data: they are kept, they say more than the code.
+  if (!SQL.test(message) && !/['"`]/.test(message) && message) return message;
   const table = /\b(?:into|from|update|join|table)\s+[`"']?([A-Za-z0-9_]+)/i.exec(message)?.[1];
   return `database error ${code ?? "(no code)"}${table ? ` on ${table}` : ""}`;
 }

@@ -59,12 +59,14 @@ for (const kind of testDbKinds()) {
       );
       const queries: string[] = [];
       const listen = (q: { sql: string }) => queries.push(q.sql);
-      stack.db.knex.on("query", listen);
+      // The plugin's own handle on the database (the host's, or a share of its pool).
+      const pluginDb = stack.main.plugin.runtime()!.parts.db;
+      pluginDb.on("query", listen);
       try {
         const page = await dashboard(stack);
         assert.match(page, /evt_dead_big_4/);
       } finally {
-        stack.db.knex.off("query", listen);
+        pluginDb.off("query", listen);
       }
       const deadReads = queries.filter((q) => /zenflow_(inbox|outbox)/.test(q) && /'dead'|status. = \?/.test(q) && /order by/i.test(q));
       assert.ok(deadReads.length >= 2, queries.join("\n"));
