@@ -25,6 +25,8 @@ const BENCHES: Bench[] = [
     missing: () => (!staticFeatures().products ? "the plugin does not sync products yet (manifest lists no product.* hook)" : null),
   },
   { file: "webhook-ingest.ts", what: "webhook ingest throughput" },
+  { file: "webhook-burst.ts", what: "webhook bursts of 200 against a minimal receiver; server-side p99" },
+  { file: "host-under-faults.ts", what: "the ERP's hook and its own queries while ZenFlow fails, as ratios" },
 ];
 
 const only = process.argv.slice(2);

@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "./core/clock";
 import { type ZenflowConfig, parseConfig } from "./core/config";
 import { Engine } from "./runtime/engine";
 import type { EngineTuning } from "./core/tuning";
+import { Permits, defaultShare, poolSizeOf, shareOfPool } from "./core/db-share";
 import { createErpPort } from "./core/erp-port";
 import { describeError } from "./core/errors";
 import { type ActionDeps, actions } from "./admin/actions";
@@ -46,12 +47,18 @@ export interface ZenflowPlugin extends ErpPlugin {
 
 const DEFAULT_TUNING: EngineTuning = {
   pollMs: 1000,
-  leaseMs: 60_000,
-  schedulerTickMs: 5000,
-  schedulerLeaseMs: 60_000,
+  // Short leases, renewed every third of their length while the work runs: the work of a
+  // process that died is taken over within about 15 s.
+  leaseMs: 15_000,
+  schedulerTickMs: 3000,
+  schedulerLeaseMs: 12_000,
   boundaryGuardMs: 250,
   autoStart: true,
   debounceMs: { product: 1500, stock: 500 },
+  dbConnections: 0,
+  statementTimeoutMs: 30_000,
+  erpCallTimeoutMs: 30_000,
+  maxDeferrals: 200,
 };
 
 export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin {
@@ -114,11 +121,20 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
   const plugin: ZenflowPlugin = {
     async activate(c: PluginContext): Promise<void> {
       ctx = c;
-      const db = c.db;
+      const share = tuning.dbConnections || defaultShare(poolSizeOf(c.db));
+      const permits = new Permits(share);
+      const acquireTimeoutMs = tuning.statementTimeoutMs;
+      const db = shareOfPool(c.db, { permits, acquireTimeoutMs, statementTimeoutMs: tuning.statementTimeoutMs });
       const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
       const outbox = new JobQueue({ db, table: Table.outbox, activeKey: true, clock, workerId, leaseMs: tuning.leaseMs });
       const inbox = new JobQueue({ db, table: Table.inbox, activeKey: false, clock, workerId, leaseMs: tuning.leaseMs });
-      const eventLog = new EventLog({ db, clock, mergers: { [ORDER_KIND]: mergeOrderPayloads }, debounceMs: tuning.debounceMs });
+      const eventLog = new EventLog({
+        db,
+        appendDb: c.db,
+        clock,
+        mergers: { [ORDER_KIND]: mergeOrderPayloads },
+        debounceMs: tuning.debounceMs,
+      });
       const recorder = new EventRecorder({ log: eventLog, logger: c.log });
       const p: Activation = {
         pluginId: c.id,
@@ -127,7 +143,8 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         db,
         clock,
         log: c.log,
-        erp: createErpPort(c.erp),
+        erp: createErpPort(c.erp, { permits, callTimeoutMs: tuning.erpCallTimeoutMs, acquireTimeoutMs }),
+        permits,
         outbox,
         inbox,
         binder: new Binder(db, clock),

@@ -27,6 +27,15 @@ export function erpRouter(erp: Erp, eventStats: () => EventStat[]): Router {
   const r = express.Router();
   r.use(express.json({ limit: "2mb" }));
 
+  // Test faults (dev/host/erp/faults.ts): {"loseEvents": true}, {"hang": {"method": "orders.get", "arg": "…"}}, {"release": true}.
+  r.post("/faults", (req, res) => {
+    const b = (req.body ?? {}) as { loseEvents?: unknown; hang?: { method?: unknown; arg?: unknown }; release?: unknown };
+    if (typeof b.loseEvents === "boolean") erp.faults.loseEvents = b.loseEvents;
+    if (b.hang && typeof b.hang.method === "string")
+      erp.faults.hang(b.hang.method, typeof b.hang.arg === "string" ? b.hang.arg : undefined);
+    if (b.release === true) erp.faults.release();
+    res.json({ loseEvents: erp.faults.loseEvents, inFlight: erp.faults.inFlight, maxInFlight: erp.faults.maxInFlight });
+  });
   r.get("/orders", async (_req, res) => {
     res.json({ items: await erp.listOrders() });
   });

@@ -68,6 +68,8 @@ export interface HostOptions {
    * without schema defaults. Default false (section 8: defaults are filled in).
    */
   emptyConfigBeforeFirstSave?: boolean;
+  /** See ErpOptions.readCostMs (benchmarks). */
+  erpReadCostMs?: number;
 }
 
 export interface Host {
@@ -139,7 +141,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
     await config.load();
     const bus = new EventBus(log);
-    const erpRuntime = createErp(db, (name, payload, meta) => bus.emit(name, payload, meta), log);
+    const erpRuntime = createErp(db, (name, payload, meta) => bus.emit(name, payload, meta), log, { readCostMs: opts.erpReadCostMs });
     const slots = { public: new RouterSlot(), admin: new RouterSlot() };
 
     const listenHost = opts.listenHost ?? "127.0.0.1";

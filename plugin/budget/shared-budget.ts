@@ -4,6 +4,7 @@
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { affected, insertIfAbsent, num, numOrNull } from "../core/dialect";
+import { urgently } from "../core/db-share";
 import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
 import { type BudgetLimits, type RateLimitInfo, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
@@ -74,7 +75,12 @@ export class SharedBudget {
    * that share of every window for more urgent work: bulk catalog work passes 0.2 so that
    * an import never leaves new orders waiting for the next window.
    */
-  async tryTake(reserve = 0): Promise<TakeResult> {
+  tryTake(reserve = 0): Promise<TakeResult> {
+    // Between a request and the wire: ahead of the plugin's background statements.
+    return urgently(() => this.take(reserve));
+  }
+
+  private async take(reserve: number): Promise<TakeResult> {
     const now = this.clock.now();
     if (inBoundaryGuard(now, this.guardMs)) return { ok: false, until: windowStart(now, MINUTE) + MINUTE, reason: "window boundary" };
     const m = windowStart(now, MINUTE);
@@ -95,11 +101,34 @@ export class SharedBudget {
          AND (day_start <> ? OR day_used < ?)`,
       [m, m, h, h, d, d, now, now, this.keyId, now, m, cap(this.limits.perMinute), h, cap(this.limits.perHour), d, cap(this.limits.perDay)],
     );
-    if (rawAffected(result) === 1) return { ok: true };
+    if (rawAffected(result) === 1) {
+      // The token counts in the windows of `now`, read before the statement. If the statement
+      // ran late (a slow database, a wait for one of the plugin's connections) the request
+      // would leave in a later window, or in the last moments of this one, than it was counted
+      // in: give the token back and let the caller take a fresh one.
+      const after = this.clock.now();
+      if (windowStart(after, MINUTE) !== m || inBoundaryGuard(after, this.guardMs)) {
+        await this.refund(m, h, d);
+        return { ok: false, until: after, reason: "token taken too late for its window; retrying" };
+      }
+      return { ok: true };
+    }
     const why = await this.whyNot(now, reserve);
     // The row changed between the two statements (a pause lifted, a window rolled over): no
     // token was taken, so the caller must try again rather than send uncounted.
     return why.ok ? { ok: false, until: now, reason: "budget row changed; retrying" } : why;
+  }
+
+  /** Gives back a token taken in these windows (the counts never go below zero). */
+  private async refund(m: number, h: number, d: number): Promise<void> {
+    await this.db.raw(
+      `UPDATE ${TABLE} SET
+         minute_used = CASE WHEN minute_start = ? AND minute_used > 0 THEN minute_used - 1 ELSE minute_used END,
+         hour_used = CASE WHEN hour_start = ? AND hour_used > 0 THEN hour_used - 1 ELSE hour_used END,
+         day_used = CASE WHEN day_start = ? AND day_used > 0 THEN day_used - 1 ELSE day_used END
+       WHERE key_id = ?`,
+      [m, h, d, this.keyId],
+    );
   }
 
   /** When the next token can be had (without taking it), or null if now. */
@@ -140,6 +169,10 @@ export class SharedBudget {
   /** Records a pause every process honours (Retry-After, exhausted window). Never shortens one; never longer than the cap. */
   async pause(requested: number, reason: string): Promise<void> {
     const until = Math.min(requested, this.clock.now() + this.maxPauseMs);
+    await urgently(() => this.pauseNow(until, reason));
+  }
+
+  private async pauseNow(until: number, reason: string): Promise<void> {
     await this.db(TABLE)
       .where({ key_id: this.keyId })
       .andWhere("paused_until", "<", until)
@@ -156,7 +189,11 @@ export class SharedBudget {
   }
 
   /** Clears an auth failure after a successful call (throttled: at most one write per 5 s per process). */
-  async recordSuccess(): Promise<void> {
+  recordSuccess(): Promise<void> {
+    return urgently(() => this.recordSuccessNow());
+  }
+
+  private async recordSuccessNow(): Promise<void> {
     const now = this.clock.now();
     if (now - this.lastSuccessWrite < 5000) return;
     this.lastSuccessWrite = now;
@@ -176,7 +213,11 @@ export class SharedBudget {
    * (never lower it: a stale answer must not hand out extra tokens). Remaining 0 pauses
    * everyone until the reported reset.
    */
-  async observe(rate: RateLimitInfo): Promise<void> {
+  observe(rate: RateLimitInfo): Promise<void> {
+    return urgently(() => this.observeNow(rate));
+  }
+
+  private async observeNow(rate: RateLimitInfo): Promise<void> {
     const now = this.clock.now();
     const w = this.windowOf(rate, now);
     if (!w) return;

@@ -94,9 +94,10 @@ export const configSchema = z.object({
     title: "Batch wait (ms)",
     description: "How long the sender waits after an ERP change for more changes to join the same request.",
   }),
-  reconcileIntervalMinutes: z.number().int().min(1).max(1440).default(15).meta({
-    title: "Order reconciliation interval (minutes)",
-    description: "How often the plugin compares ERP orders with what it has sent, so an order missed during a crash is still delivered.",
+  reconcileIntervalMinutes: z.number().int().min(1).max(1440).default(1).meta({
+    title: "Reconciliation interval (minutes)",
+    description:
+      "How often the plugin compares ERP orders, products and stock with what it has sent, so a change missed during a crash is still delivered. It also runs at every start. It reads only the ERP's database and uses no ZenFlow requests.",
   }),
   reconcileLookbackHours: z
     .number()

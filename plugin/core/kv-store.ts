@@ -33,6 +33,27 @@ export class KvStore {
     }
   }
 
+  /** Several keys in one query, in the order given (null where absent). */
+  async getMany<T>(keys: KvKey<T>[]): Promise<(T | null)[]> {
+    if (!keys.length) return [];
+    const rows: { key: string; value: unknown }[] = await this.db(Table.state)
+      .whereIn(
+        "key",
+        keys.map((k) => k.name),
+      )
+      .select("key", "value");
+    const byKey = new Map(rows.map((r) => [r.key, r.value]));
+    return keys.map((k) => {
+      const v = byKey.get(k.name);
+      if (v === undefined) return null;
+      try {
+        return JSON.parse(String(v)) as T;
+      } catch {
+        return null;
+      }
+    });
+  }
+
   async set<T>(key: KvKey<T>, value: T): Promise<void> {
     const now = this.clock.now();
     const v = JSON.stringify(value);

@@ -15,6 +15,17 @@ export interface EngineTuning {
   autoStart: boolean;
   /** Per job kind: wait before a new job is due, so bursts of edits coalesce (orders: none). */
   debounceMs: Record<string, number>;
+  /** How many of the host's pool connections the plugin may hold at once; 0: a quarter of the pool (db-share.ts). */
+  dbConnections: number;
+  /** MySQL/MariaDB: a plugin statement outside a transaction is cancelled after this long. */
+  statementTimeoutMs: number;
+  /** A ctx.erp call that has not answered after this long fails as unavailable (its job is retried). */
+  erpCallTimeoutMs: number;
+  /**
+   * Failures that do not use up an attempt (rate-limit pauses, a rejected key, contention,
+   * shutdown) after which a job becomes a dead letter anyway: nothing retries forever.
+   */
+  maxDeferrals: number;
 }
 
 const tuningSchema = z
@@ -25,6 +36,10 @@ const tuningSchema = z
     schedulerLeaseMs: z.number().int().min(500).max(3_600_000),
     boundaryGuardMs: z.number().int().min(0).max(5000),
     debounceMs: z.record(z.string(), z.number().int().min(0).max(60_000)),
+    dbConnections: z.number().int().min(0).max(100),
+    statementTimeoutMs: z.number().int().min(100).max(600_000),
+    erpCallTimeoutMs: z.number().int().min(100).max(600_000),
+    maxDeferrals: z.number().int().min(1).max(1_000_000),
   })
   .partial()
   .strict();

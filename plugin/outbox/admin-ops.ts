@@ -60,6 +60,7 @@ function dueNowAfresh(now: number): Row {
   return {
     status: "pending",
     attempts: 0,
+    deferrals: 0,
     run_at: now,
     rerun: false,
     locked_by: null,

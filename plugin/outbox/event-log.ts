@@ -17,7 +17,13 @@ const LOG = Table.eventLog;
 const OUTBOX = Table.outbox;
 
 export interface EventLogOptions {
+  /** The plugin's share of the pool: routing is background work. */
   db: Knex;
+  /**
+   * Where append() writes: the host's own knex. The insert is the ERP's request (an event
+   * handler), so it must not queue behind the plugin's background statements.
+   */
+  appendDb?: Knex;
   clock: Clock;
   /** Per job kind; the default keeps the newer payload. */
   mergers?: Record<string, PayloadMerger>;
@@ -41,19 +47,21 @@ interface LogRow {
 
 export class EventLog {
   private readonly db: Knex;
+  private readonly appendDb: Knex;
   private readonly clock: Clock;
   private readonly mergers: Record<string, PayloadMerger>;
   private readonly debounceMs: Record<string, number>;
 
   constructor(opts: EventLogOptions) {
     this.db = opts.db;
+    this.appendDb = opts.appendDb ?? opts.db;
     this.clock = opts.clock;
     this.mergers = opts.mergers ?? {};
     this.debounceMs = opts.debounceMs ?? {};
   }
 
   async append(job: JobInput, eventId?: string | null): Promise<void> {
-    await this.db(LOG).insert({
+    await this.appendDb(LOG).insert({
       event_id: eventId ?? null,
       kind: job.kind,
       entity_key: job.entityKey,

@@ -22,6 +22,9 @@ export interface QueueJob {
   createdAt: number;
   lockedBy: string;
   lastError: string | null;
+  lastErrorCode: string | null;
+  /** Failures so far that used no attempt (pauses, contention). */
+  deferrals: number;
 }
 
 export interface QueueOptions {
@@ -68,6 +71,26 @@ export class JobQueue {
         .whereIn("active_key", entityKeys.slice(i, i + 500))
         .select("active_key");
       rows.forEach((r) => out.add(r.active_key));
+    }
+    return out;
+  }
+
+  /**
+   * The newest dead letter of each of these entities (outbox only): a reconciliation must not
+   * queue a change that was refused again and again without anything having changed since.
+   */
+  async deadLetters(entityKeys: string[]): Promise<Map<string, { diedAt: number; payload: unknown }>> {
+    const out = new Map<string, { diedAt: number; payload: unknown }>();
+    for (let i = 0; i < entityKeys.length; i += 500) {
+      const rows: Record<string, unknown>[] = await this.db(this.table)
+        .where("status", "dead")
+        .whereIn("entity_key", entityKeys.slice(i, i + 500))
+        .select("entity_key", "finished_at", "updated_at", "payload");
+      for (const r of rows) {
+        const key = String(r.entity_key);
+        const diedAt = num(r.finished_at ?? r.updated_at);
+        if ((out.get(key)?.diedAt ?? -1) < diedAt) out.set(key, { diedAt, payload: toJob(r).payload });
+      }
     }
     return out;
   }
@@ -186,10 +209,16 @@ export class JobQueue {
   /** Jobs flagged `rerun` while running: back to pending, immediately, with a fresh attempt count. */
   private async requeueReruns(token: string, ids: number[], now: number): Promise<void> {
     await retryOnLockConflict(() =>
-      this.db(this.table)
-        .whereIn("id", ids)
-        .andWhere({ locked_by: token, status: "running", rerun: true })
-        .update({ status: "pending", rerun: false, attempts: 0, run_at: now, locked_by: null, lease_until: null, updated_at: now }),
+      this.db(this.table).whereIn("id", ids).andWhere({ locked_by: token, status: "running", rerun: true }).update({
+        status: "pending",
+        rerun: false,
+        attempts: 0,
+        deferrals: 0,
+        run_at: now,
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+      }),
     );
   }
 
@@ -207,7 +236,9 @@ export class JobQueue {
           last_error: error.message.slice(0, 4000),
           last_error_code: error.code.slice(0, 64),
           updated_at: now,
-          ...(countAttempt ? {} : { attempts: this.db.raw("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END") }),
+          ...(countAttempt
+            ? {}
+            : { attempts: this.db.raw("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"), deferrals: this.db.raw("deferrals + 1") }),
         }),
     );
   }
@@ -309,5 +340,7 @@ export function toJob(r: Record<string, unknown>): QueueJob {
     createdAt: num(r.created_at),
     lockedBy: String(r.locked_by ?? ""),
     lastError: (r.last_error as string | null) ?? null,
+    lastErrorCode: (r.last_error_code as string | null) ?? null,
+    deferrals: num(r.deferrals),
   };
 }

@@ -1,8 +1,11 @@
 // Drains a JobQueue: claims due jobs, hands each kind to its synchronizer, and settles
 // every job as done, retried (backoff with full jitter, never before Retry-After) or
 // dead-lettered with a message an admin can act on. `runOnce()` lets tests drain the
-// queue deterministically; `start()` runs the same step in a loop.
+// queue deterministically; `start()` runs the same step in a loop, in which a slow group
+// (a hung ERP call waiting for its deadline, a request waiting out a pause) never stops the
+// others: each kind may have two groups in flight, and the loop keeps claiming.
 import type { Clock } from "../core/clock";
+import { urgently } from "../core/db-share";
 import { describeError, retryPolicyOf } from "../core/errors";
 import type { History, HistoryEntry, Outcome } from "../core/history";
 import type { PluginLogger } from "../core/host-api";
@@ -47,10 +50,15 @@ export interface WorkerOptions {
   pollMs: number;
   batchWindowMs: number;
   maxAttempts: number;
+  /** Failures that use no attempt (pauses, contention) after which a job is a dead letter anyway. */
+  maxDeferrals: number;
   leaseMs: number;
   backoff?: BackoffPolicy;
   metrics?: WorkerMetrics;
 }
+
+/** Groups of one kind the loop may have in flight at once. */
+const GROUPS_PER_KIND = 2;
 
 export class Worker {
   private readonly opts: WorkerOptions;
@@ -61,6 +69,8 @@ export class Worker {
   private stopCtl = new AbortController();
   private lastSweep = 0;
   private inFlightTokens = new Set<string>();
+  /** Groups being worked on, per kind (the loop's step does not wait for them). */
+  private readonly groupsInFlight = new Map<string, Set<Promise<void>>>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   /** Epoch ms of the last claim that found work, and of the last fully successful send. */
   lastActivityAt = 0;
@@ -78,8 +88,18 @@ export class Worker {
     if (!this.wake.signal.aborted) this.wake.abort();
   }
 
-  /** One claim-process-settle step. Returns how many jobs it settled. */
+  /** One claim-process-settle step, waiting for what it claimed. Returns how many jobs it settled. */
   async runOnce(): Promise<number> {
+    const launched = await this.step();
+    await Promise.all(launched.map((g) => g.done));
+    return launched.reduce((n, g) => n + g.jobs, 0);
+  }
+
+  /**
+   * Sweeps, routes and claims, and starts a group per kind that has room (two groups per kind
+   * at most). Does not wait for the groups: the caller decides.
+   */
+  private async step(): Promise<{ jobs: number; done: Promise<void> }[]> {
     const { queue, clock } = this.opts;
     const now = clock.now();
     if (now - this.lastSweep >= Math.min(5000, this.opts.leaseMs / 2)) {
@@ -89,23 +109,29 @@ export class Worker {
     }
     if (this.opts.eventLog) while ((await this.opts.eventLog.route()) >= 500);
     // One claim per kind, in the order the handlers were given (most urgent first), so that
-    // bulk kinds are claimed in whole requests' worth and never crowd out orders.
-    const jobs: QueueJob[] = [];
-    for (const h of this.handlers.values()) jobs.push(...(await queue.claim(h.claimLimit ?? this.opts.claimLimit, [h.kind])));
-    if (!jobs.length) return 0;
-    this.lastActivityAt = clock.now();
-    const tokens = new Set(jobs.map((j) => j.lockedBy));
-    tokens.forEach((t) => this.inFlightTokens.add(t));
-    this.ensureHeartbeat();
-    try {
-      const byKind = new Map<string, QueueJob[]>();
-      for (const j of jobs) byKind.set(j.kind, [...(byKind.get(j.kind) ?? []), j]);
-      // Kinds run side by side; the limiter decides which request goes first by priority.
-      await Promise.all([...byKind].map(([kind, group]) => this.runGroup(kind, group)));
-    } finally {
-      tokens.forEach((t) => this.inFlightTokens.delete(t));
+    // bulk kinds are claimed in whole requests' worth and never crowd out orders. Kinds run
+    // side by side; the limiter decides which request goes first by priority.
+    const launched: { jobs: number; done: Promise<void> }[] = [];
+    for (const h of this.handlers.values()) {
+      const running = this.groupsInFlight.get(h.kind) ?? new Set<Promise<void>>();
+      if (running.size >= GROUPS_PER_KIND) continue;
+      const jobs = await queue.claim(h.claimLimit ?? this.opts.claimLimit, [h.kind]);
+      if (!jobs.length) continue;
+      this.lastActivityAt = clock.now();
+      const tokens = new Set(jobs.map((j) => j.lockedBy));
+      tokens.forEach((t) => this.inFlightTokens.add(t));
+      this.ensureHeartbeat();
+      const done: Promise<void> = this.runGroup(h.kind, jobs).finally(() => {
+        tokens.forEach((t) => this.inFlightTokens.delete(t));
+        running.delete(done);
+        // Room for another group of this kind: let the loop claim again.
+        this.notify();
+      });
+      running.add(done);
+      this.groupsInFlight.set(h.kind, running);
+      launched.push({ jobs: jobs.length, done });
     }
-    return jobs.length;
+    return launched;
   }
 
   /** Runs steps until nothing is due (tests, CLI). */
@@ -162,7 +188,10 @@ export class Worker {
           log.warn({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, reason: decision.message }, "job parked as dead letter");
         } else {
           await queue.retry(job, decision.at, { message: decision.message, code: decision.code }, decision.countAttempt);
-          entries.push({ ...base, outcome: "retry", message: decision.message });
+          // A postponement for the same reason as the last one is already on the job's row:
+          // one history line per reason, not one per second of a pause or of contention.
+          if (decision.countAttempt || job.lastErrorCode !== decision.code)
+            entries.push({ ...base, outcome: "retry", message: decision.message });
           this.opts.metrics?.jobSettled(this.opts.name, job.kind, "retry");
           this.lastError = decision.message;
           log.info(
@@ -194,8 +223,12 @@ export class Worker {
     const policy = retryPolicyOf(error);
     const message = policy.jobMessage;
     const code = policy.jobCode;
-    if (!policy.countsAsAttempt)
+    if (!policy.countsAsAttempt) {
+      // Not the job's fault, so no attempt is used; but nothing retries forever.
+      if (job.deferrals + 1 >= this.opts.maxDeferrals)
+        return { type: "dead", message: `Gave up after ${job.deferrals + 1} postponements. Last reason: ${message}`, code };
       return { type: "retry", at: policy.nextAttemptAt(now, job.attempts, this.opts.backoff), message, code, countAttempt: false };
+    }
     if (!policy.retryable) return { type: "dead", message, code };
     if (job.attempts >= this.opts.maxAttempts) {
       return { type: "dead", message: `Gave up after ${job.attempts} attempts. Last error: ${message}`, code };
@@ -208,9 +241,10 @@ export class Worker {
     this.heartbeatTimer = setInterval(
       () => {
         if (!this.inFlightTokens.size) return;
-        this.opts.queue
-          .heartbeat([...this.inFlightTokens])
-          .catch((err) => this.opts.log.warn({ err: describeError(err) }, "lease heartbeat failed"));
+        // Ahead of background statements: a lease that lapses while its job runs is work done twice.
+        urgently(() => this.opts.queue.heartbeat([...this.inFlightTokens])).catch((err) =>
+          this.opts.log.warn({ err: describeError(err) }, "lease heartbeat failed"),
+        );
       },
       Math.max(200, Math.floor(this.opts.leaseMs / 3)),
     );
@@ -236,9 +270,9 @@ export class Worker {
             continue;
           }
         }
-        const n = await this.runOnce();
+        const launched = await this.step();
         failures = 0;
-        if (!n) await this.idle(this.opts.pollMs, true);
+        if (!launched.length) await this.idle(this.opts.pollMs, true);
       } catch (err) {
         // Database trouble (restart, lock timeout): keep the loop alive, back off a little.
         failures++;
@@ -270,6 +304,8 @@ export class Worker {
     this.stopCtl.abort();
     await this.loopDone;
     this.loopDone = null;
+    // Groups still in flight end quickly: the engine's abort signal interrupts their requests.
+    await Promise.allSettled([...this.groupsInFlight.values()].flatMap((g) => [...g]));
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
   }

@@ -1,6 +1,7 @@
 // What every part of the running plugin shares regardless of config: the database-backed
 // stores and the adapters to the host. Built once per activation in the composition root.
 import type { Knex } from "knex";
+import type { Permits } from "../core/db-share";
 import type { Clock } from "../core/clock";
 import type { ErpPort } from "../core/erp-port";
 import type { History } from "../core/history";
@@ -14,6 +15,8 @@ import type { KvStore } from "../core/kv-store";
 import type { Metrics } from "../admin/metrics";
 
 export interface Activation {
+  /** The plugin's share of the host's connection pool (db-share.ts); `db` counts against it. */
+  permits: Permits;
   pluginId: string;
   workerId: string;
   /** Absolute URL where ctx.http.public is mounted (webhook subscription). */

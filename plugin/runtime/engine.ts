@@ -22,7 +22,7 @@ import { Scheduler } from "./scheduler";
 import { housekeepingTask } from "./tasks/housekeeping";
 import { importCatalogTask } from "./tasks/import-catalog";
 import { orderStatusBackstopTask } from "./tasks/order-status-backstop";
-import { reconcileOrdersTask } from "./tasks/reconcile-orders";
+import { reconcileTasks } from "./tasks/reconcile";
 import { syncStockTask } from "./tasks/sync-stock";
 import { WEBHOOK_SUBSCRIPTION_TASK, webhookSubscriptionTask } from "./tasks/webhook-subscription";
 
@@ -69,7 +69,13 @@ export class Engine {
     });
     const client = createZenflowClient(createTransport({ http, limiter: this.limiter, budget: this.budget, clock, log }));
     this.client = client;
-    const retry = { maxAttempts: config.maxAttempts, leaseMs: tuning.leaseMs, backoff: tuning.backoff, pollMs: tuning.pollMs };
+    const retry = {
+      maxAttempts: config.maxAttempts,
+      maxDeferrals: tuning.maxDeferrals,
+      leaseMs: tuning.leaseMs,
+      backoff: tuning.backoff,
+      pollMs: tuning.pollMs,
+    };
     const orderClaim = Math.max(100, config.orderBatchSize * 4);
     this.worker = new Worker({
       name: "outbox",
@@ -115,7 +121,7 @@ export class Engine {
     });
     const bulk: BulkRunDeps = { erp, binder, client, state, log: eventLog, clock, config };
     for (const task of [
-      reconcileOrdersTask({ outbox, erp, binder, log: eventLog, state, clock, config, logger: log, onQueued: () => this.notify() }),
+      ...reconcileTasks({ outbox, erp, binder, log: eventLog, state, clock, config, logger: log, onQueued: () => this.notify() }),
       housekeepingTask({ db, clock, log, retentionDays: config.retentionDays }),
       webhookSubscriptionTask({ client, state, config, publicUrl: parts.publicUrl, clock, log }),
       orderStatusBackstopTask({ binder, client, erp, inbox, clock, config, log, onQueued: () => this.notifyInbox() }),

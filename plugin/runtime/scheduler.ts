@@ -2,6 +2,7 @@
 // ticks; the one that wins the task's lease runs it, renews the lease while it works,
 // and records the run in zenflow_state so no other process repeats it.
 import { Cron } from "croner";
+import { urgently } from "../core/db-share";
 import type { Clock } from "../core/clock";
 import { describeError } from "../core/errors";
 import type { PluginLogger } from "../core/host-api";
@@ -16,6 +17,12 @@ export interface ScheduledTask {
   run(signal: AbortSignal): Promise<void>;
   /** Run as soon as the scheduler starts if it never ran before (default true). */
   runAtFirstStart?: boolean;
+  /**
+   * Run once soon after this process starts, whatever the last run: recovery work (the
+   * reconciliation) must not wait out its interval after a crash. Satisfied as well by a run
+   * that another process started after this one did.
+   */
+  runAtStart?: boolean;
   /** Also run when this says so (an admin asked for it, or an interrupted run must resume). */
   wanted?: () => Promise<boolean>;
 }
@@ -47,6 +54,9 @@ export class Scheduler {
   private readonly running = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private ticking = false;
+  /** Tasks with runAtStart that have not run since this scheduler started. */
+  private readonly startPending = new Set<string>();
+  private startedAt = 0;
 
   constructor(private readonly opts: SchedulerOptions) {}
 
@@ -60,6 +70,8 @@ export class Scheduler {
 
   start(): void {
     if (this.timer) return;
+    this.startedAt = this.opts.clock.now();
+    for (const t of this.tasks.values()) if (t.runAtStart) this.startPending.add(t.name);
     const tick = () => void this.tick();
     this.timer = setInterval(tick, this.opts.tickMs ?? 5000);
     this.timer.unref();
@@ -79,11 +91,16 @@ export class Scheduler {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      for (const task of this.tasks.values()) {
+      const tasks = [...this.tasks.values()];
+      // One read for all tasks' last runs: every process ticks every few seconds.
+      const lasts = await this.opts.state.getMany(tasks.map((t) => lastRunKey(t.name)));
+      for (const [i, task] of tasks.entries()) {
         if (this.running.has(task.name) || this.abort.signal.aborted) continue;
-        const last = await this.opts.state.get(lastRunKey(task.name));
-        if (!this.isDue(task, last, this.opts.clock.now()) && !(await task.wanted?.())) continue;
-        const p = this.runTask(task, false)
+        const last = lasts[i] ?? null;
+        if (last && last.at >= this.startedAt) this.startPending.delete(task.name);
+        const atStart = this.startPending.has(task.name);
+        if (!atStart && !this.isDue(task, last, this.opts.clock.now()) && !(await task.wanted?.())) continue;
+        const p = this.runTask(task, atStart)
           .then(
             () => undefined,
             () => undefined,
@@ -104,23 +121,37 @@ export class Scheduler {
     if (!t) throw new Error(`unknown task ${String(task)}`);
     // The lease keeps other processes out; this keeps a tick and an admin's click in the
     // same process from running the task twice (the lease lets its holder renew it).
-    if (this.inProcess.has(t.name)) return "busy";
+    if (this.inProcess.has(t.name) || this.abort.signal.aborted) return "busy";
     this.inProcess.add(t.name);
-    try {
-      return await this.runLeased(t, force);
-    } finally {
+    const run = this.runLeased(t, force).finally(() => {
       this.inProcess.delete(t.name);
-    }
+      this.runs.delete(run);
+    });
+    // stop() waits for every run, however it was started (a tick, an admin's click, start-up).
+    this.runs.add(run);
+    return run;
   }
 
   private readonly inProcess = new Set<string>();
+  private readonly runs = new Set<Promise<"ran" | "busy" | "failed">>();
 
   private async runLeased(t: ScheduledTask, force: boolean): Promise<"ran" | "busy" | "failed"> {
     const { leases, state, clock, log, holderId } = this.opts;
     const lease = leaseName.task(t.name);
     if (!(await leases.tryAcquire(lease, holderId, this.leaseMs))) return "busy";
+    // A holder that cannot renew (its database calls stall past the lease) stops: by then
+    // another process may have taken the task over, and two must never run it at once.
+    const lost = new AbortController();
     const renew = setInterval(
-      () => void leases.renew(lease, holderId, this.leaseMs).catch(() => undefined),
+      () =>
+        void urgently(() => leases.renew(lease, holderId, this.leaseMs)).then(
+          (held) => {
+            if (held || lost.signal.aborted) return;
+            log.warn({ task: t.name }, "scheduled task lost its lease; stopping it here");
+            lost.abort();
+          },
+          () => undefined,
+        ),
       Math.max(100, this.leaseMs / 3),
     );
     renew.unref();
@@ -128,7 +159,7 @@ export class Scheduler {
     try {
       // Another process may have finished it just before we got the lease.
       if (!force && !this.isDue(t, await state.get(lastRunKey(t.name)), clock.now()) && !(await t.wanted?.())) return "busy";
-      await t.run(this.abort.signal);
+      await t.run(AbortSignal.any([this.abort.signal, lost.signal]));
       await state.set(lastRunKey(t.name), {
         at: started,
         ok: true,
@@ -158,6 +189,6 @@ export class Scheduler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.abort.abort();
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), ...this.runs]);
   }
 }

@@ -4,7 +4,6 @@
 // differ from what ZenFlow last accepted, and every cancelled order ZenFlow was not told about.
 // It reads only the ERP and our tables: it spends no ZenFlow budget itself.
 import type { Clock } from "../core/clock";
-import { iso } from "../core/clock";
 import { type ZenflowConfig, erpCancelledStatus } from "../core/config";
 import type { ErpPort } from "../core/erp-port";
 import type { Binder } from "../id-map/binder";
@@ -14,10 +13,9 @@ import type { ErpOrder } from "../core/host-api";
 import { toZenflowOrder } from "../mapping/to-zenflow-order";
 import { entityKey } from "../jobs/keys";
 import { orderJob } from "../jobs/order-job";
+import { SinceCursor, unchangedSince } from "./since-cursor";
 import type { JobQueue } from "../outbox/queue";
 
-/** Re-read a little before the last high-water mark: a slow ERP transaction may commit an older updatedAt late. */
-const OVERLAP_MS = 5 * 60_000;
 const CURSOR_KEY = kvKey<string>("reconcile:orders:since");
 
 export interface ReconcileDeps {
@@ -41,39 +39,43 @@ export async function reconcileOrders(deps: ReconcileDeps, signal?: AbortSignal)
   const { erp, binder, log, state, clock } = deps;
   const config = deps.config;
   const cancelled = erpCancelledStatus(config);
-  const since = (await state.get(CURSOR_KEY)) ?? iso(clock.now() - config.reconcileLookbackHours * 3_600_000);
+  const mark = await SinceCursor.open(state, CURSOR_KEY, clock.now(), config.reconcileLookbackHours * 3_600_000);
   let cursor: string | undefined;
   let scanned = 0;
   let queued = 0;
-  let highWater = since;
   do {
     if (signal?.aborted) break;
-    const page = await erp.listOrders({ updatedSince: since, status: [...config.eligibleStatuses, cancelled], cursor, limit: 500 });
+    const page = await erp.listOrders({ updatedSince: mark.since, status: [...config.eligibleStatuses, cancelled], cursor, limit: 500 });
     scanned += page.items.length;
     const bindings = await binder.toExternalMany(
       "order",
       page.items.map((o) => o.id),
     );
     // Orders with a job already waiting or running are on their way: leave them to it.
-    const live = await deps.outbox.liveKeys(page.items.map((o) => entityKey.order(o.id)));
+    const keys = page.items.map((o) => entityKey.order(o.id));
+    const live = await deps.outbox.liveKeys(keys);
+    const dead = await deps.outbox.deadLetters(keys);
+    const jobs = [];
     for (const order of page.items) {
-      if (typeof order.updatedAt === "string" && Date.parse(order.updatedAt) > Date.parse(highWater)) highWater = order.updatedAt;
+      mark.see(order.updatedAt);
       const b = bindings.get(order.id);
       const missing =
         order.status === cancelled
           ? !!b && b.remoteState !== "Cancelled" && b.remoteState !== "Completed"
           : !b?.zenflowId || headerDiffers(order, b.payloadHash);
-      if (!missing || live.has(entityKey.order(order.id))) continue;
+      const key = entityKey.order(order.id);
+      // A dead letter is the admin's to fix; a change to the order after it died is sent.
+      if (!missing || live.has(key) || unchangedSince(order.updatedAt, dead.get(key)?.diedAt)) continue;
       // Routed like any ERP event: it merges with a live job if there is one.
-      await log.append(order.status === cancelled ? orderJob(order, {}) : orderJob(order));
-      queued++;
+      jobs.push(order.status === cancelled ? orderJob(order, {}) : orderJob(order));
     }
+    await log.appendMany(jobs);
+    queued += jobs.length;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  const next = Date.parse(highWater) - OVERLAP_MS;
-  if (!signal?.aborted) await state.set(CURSOR_KEY, iso(Math.max(next, Date.parse(since))));
+  if (!signal?.aborted) await state.set(CURSOR_KEY, mark.next());
   if (queued) deps.onQueued?.();
-  return { scanned, queued, since };
+  return { scanned, queued, since: mark.since };
 }
 
 /** An edit that never reached ZenFlow: the header hash differs from the one ZenFlow accepted. */

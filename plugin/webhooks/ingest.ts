@@ -1,10 +1,16 @@
-// Stores webhook deliveries in zenflow_inbox. Deliveries that arrive together share one
-// multi-row INSERT … ON CONFLICT DO NOTHING (one commit, one fsync) instead of one each:
-// a burst after an outage is written at the database's batch speed. Every delivery still
-// learns whether its own row is new: rows carry the batch's token, read back by event id.
+// Stores webhook deliveries in zenflow_inbox with group commit: one write is in flight at a
+// time, and the deliveries that arrive while it runs form the next one, a single multi-row
+// INSERT … ON CONFLICT DO NOTHING (one commit, one fsync). Under a burst the batches grow by
+// themselves, so 200 concurrent deliveries cost a handful of commits instead of 200; alone, a
+// delivery is written at once. Each delivery is answered only after the commit that holds
+// its row, and learns whether its row is new: rows carry the batch's token, read back by id.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import { urgently } from "../core/db-share";
 import { Table } from "../core/tables";
+
+/** Well under MariaDB's default max_allowed_packet (16 MB), whatever the payloads weigh. */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 interface Waiting {
   row: Record<string, unknown>;
@@ -15,6 +21,7 @@ interface Waiting {
 export class InboxIngest {
   private waiting: Waiting[] = [];
   private scheduled = false;
+  private writing = false;
 
   constructor(
     private readonly db: Knex,
@@ -25,23 +32,37 @@ export class InboxIngest {
   store(row: Record<string, unknown>): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       this.waiting.push({ row, resolve, reject });
-      if (this.waiting.length >= this.maxBatch) void this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        // Whatever arrived during this turn of the event loop joins the batch.
-        setImmediate(() => void this.flush());
-      }
+      if (this.writing || this.scheduled) return; // joins the next batch
+      this.scheduled = true;
+      // Whatever arrives during this turn of the event loop joins the batch.
+      setImmediate(() => void this.flush());
     });
   }
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const batch = this.waiting.splice(0, this.maxBatch);
-    if (this.waiting.length && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
+    this.writing = true;
+    try {
+      // A delivery is waiting on the other end: ahead of the plugin's background statements.
+      while (this.waiting.length) await urgently(() => this.write(this.waiting.splice(0, this.batchLength())));
+    } finally {
+      this.writing = false;
     }
-    if (!batch.length) return;
+  }
+
+  /** As many waiting rows as fit one statement: at most maxBatch rows and about 4 MB of payload. */
+  private batchLength(): number {
+    let bytes = 0;
+    let n = 0;
+    for (const w of this.waiting) {
+      bytes += String(w.row.payload ?? "").length;
+      if (n >= this.maxBatch || (n > 0 && bytes > MAX_BATCH_BYTES)) break;
+      n++;
+    }
+    return n;
+  }
+
+  private async write(batch: Waiting[]): Promise<void> {
     const token = randomUUID();
     // The same event twice in one batch: only the first may insert.
     const firstIndex = new Map<string, number>();

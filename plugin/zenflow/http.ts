@@ -88,6 +88,8 @@ export const MAX_RESPONSE_BYTES = 4 * 1_048_576;
 export const DEFAULT_MAX_DELAY_MS = 3_600_000;
 
 const INTEGER = /^\s*\d{1,16}\s*$/;
+/** delay-seconds; fractions are tolerated (rounded up to the millisecond). */
+const SECONDS = /^\s*\d{1,16}(\.\d{1,9})?\s*$/;
 // HTTP dates (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms.
 const HTTP_DATE =
   /^\s*(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})\s*$/;
@@ -124,7 +126,7 @@ export function parseRateLimit(headers: Headers, now = Date.now(), maxDelayMs = 
 export function retryAfterMs(headers: Headers, now: number, rate: RateLimitInfo | null, maxDelayMs = DEFAULT_MAX_DELAY_MS): number {
   const raw = headers.get("retry-after");
   let ms: number | null = null;
-  if (raw !== null && INTEGER.test(raw)) ms = Number(raw) * 1000;
+  if (raw !== null && SECONDS.test(raw)) ms = Math.ceil(Number(raw) * 1000);
   else if (raw !== null && HTTP_DATE.test(raw)) {
     // asctime carries no zone but means GMT, like the other two forms.
     const date = Date.parse(/GMT\s*$/.test(raw) ? raw : `${raw.trim()} GMT`);

@@ -2,6 +2,7 @@
 // encrypted at rest and never rendered, onChange in every process on the database.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { Knex } from "knex";
 import request from "supertest";
 import { createTestDb, testDbKinds, type TestDb } from "../support/db";
 import { ADMIN_TOKEN, startTestHost, waitFor } from "./helpers";
@@ -9,6 +10,16 @@ import { ADMIN_TOKEN, startTestHost, waitFor } from "./helpers";
 const BEARER = `Bearer ${ADMIN_TOKEN}`;
 const SECRET = "sk_live_Very-Secret-Value-42";
 const DEFAULTS = { apiUrl: "https://api.example.test", batchSize: 50, mode: "sandbox", dryRun: false, locationMap: { main: "WH1" } };
+
+/** Counts, from now on, the config polls (the version check of ConfigStore.pollOnce) answered on `knex`. */
+function countConfigPolls(knex: Knex): { count(): number; stop(): void } {
+  let n = 0;
+  const onResponse = (_response: unknown, query: { sql?: string }) => {
+    if (/^select [`"]version[`"] from [`"]erp_plugin_config[`"]/i.test(query.sql ?? "")) n++;
+  };
+  knex.on("query-response", onResponse);
+  return { count: () => n, stop: () => void knex.off("query-response", onResponse) };
+}
 
 async function rawRow(db: TestDb): Promise<{ values_json: string; version: number | string } | undefined> {
   return (await db.knex("erp_plugin_config").where({ plugin_id: "hostfix" }).first()) as
@@ -163,8 +174,17 @@ for (const kind of testDbKinds()) {
         assert.ok(took <= 100 + 250, `onChange reached the other host after ${took} ms`);
         assert.equal(b.plugin.state.configChanges[0]!.apiKey, "another-secret-1");
         assert.equal(b.host.ctx.config.get().dryRun, true);
-        // No echo: the saving host does not fire again when it polls its own version.
-        await new Promise((r) => setTimeout(r, 150));
+        // No echo: the saving host does not fire again when it polls its own version, nor does the
+        // other host once it has it. Two more polls each: a first one that fired would have
+        // finished firing before the second one starts (polls are chained).
+        const pollsA = countConfigPolls(db.knex);
+        const pollsB = countConfigPolls(knexB);
+        try {
+          await waitFor(() => pollsA.count() >= 2 && pollsB.count() >= 2, 10_000, "two more config polls in each host");
+        } finally {
+          pollsA.stop();
+          pollsB.stop();
+        }
         assert.equal(a.plugin.state.configChanges.length, 1);
         assert.equal(b.plugin.state.configChanges.length, 1);
       } finally {

@@ -1,5 +1,6 @@
 // Shared pieces of the reference host's tests: the fixture plugin, a recording logger, and
 // hosts on a fresh test database.
+import "../support/leak-check";
 import { join } from "node:path";
 import type { ErpPlugin, PluginLogger } from "../../plugin/core/host-api";
 import { startHost, type Host, type HostOptions } from "../../dev/host";

@@ -5,6 +5,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { systemClock } from "../../plugin/core/clock";
+import { KvStore } from "../../plugin/core/kv-store";
+import { readProgress } from "../../plugin/core/runs";
+import { PRODUCTS_CURSOR_KEY } from "../../plugin/sync/reconcile-products";
 import { newProduct } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { eventually, ROOT, startStack } from "../support/stack";
@@ -21,6 +25,9 @@ for (const kind of testDbKinds()) {
         const host = stack.main.host;
         await host.disable();
         for (let i = 0; i < 2000; i++) await host.erp.createProduct(newProduct(60_000 + i));
+        // A catalog that existed before the plugin was installed: the import's job, not the
+        // product reconciliation's (which would send products changed while it was disabled).
+        await new KvStore(stack.db.knex, systemClock).set(PRODUCTS_CURSOR_KEY, new Date(Date.now() + 1000).toISOString());
         await host.enable();
         // A slow ZenFlow, so that the import is still running when the process stops.
         stack.sandbox.setFaults({ rate: 1, kinds: ["latency"], latencyMs: 80, path: /products\/bulk/ });
@@ -38,10 +45,14 @@ for (const kind of testDbKinds()) {
         await eventually(() => bulk().length >= 5, 30_000, "import under way");
         await host.disable(); // the ERP process stops mid-import
         const sentBefore = bulk().length;
-        await new Promise((r) => setTimeout(r, 500));
+        // The ERP stays stopped until the CLI has shown where the import stood when it stopped.
+        const stoppedAt = (await readProgress(new KvStore(stack.db.knex, systemClock), "import-catalog"))!;
+        const shown = new RegExp(`(?<!\\d)${stoppedAt.done}/2000 `);
+        await eventually(() => shown.test(stderr), 30_000, `the CLI showing ${stoppedAt.done}/2000 while the ERP is stopped`);
+        assert.equal(child.exitCode, null, "the CLI keeps following while the ERP is stopped");
         await host.enable();
-        const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 60_000))]);
-        if (code === null) child.kill("SIGKILL");
+        const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+        const code = await exited.finally(() => clearTimeout(guard));
         assert.equal(code, 0, `CLI exit code (stderr: ${stderr.slice(-500)})`);
         assert.match(stderr, /Catalog import \[#+\.+\] +\d+% \d+\/2000/, "a progress bar with counts");
         assert.match(stdout + stderr, /2000 products checked: 2000 sent/);

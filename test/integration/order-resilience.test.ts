@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { JobQueue } from "../../plugin/outbox/queue";
 import { testDbKinds } from "../support/db";
+import { fastClock } from "../support/fast-clock";
 import { eventually, SANDBOX_KEY, startStack } from "../support/stack";
 import { newOrder } from "../support/builders";
 
@@ -85,7 +86,9 @@ for (const kind of testDbKinds()) {
     });
 
     it("a crashed worker's claimed jobs are picked up by another after the lease expires", async () => {
-      const stack = await startStack(kind, { plugin: { autoStart: false, leaseMs: 300 } });
+      // Time moves only when the test says: the lease expires on clock.advance(), not after a sleep.
+      const clock = fastClock();
+      const stack = await startStack(kind, { plugin: { autoStart: false, leaseMs: 300, clock } });
       try {
         const erp = stack.main.host.erp;
         const o = await erp.createOrder(newOrder(20_001));
@@ -95,7 +98,7 @@ for (const kind of testDbKinds()) {
           db: stack.db.knex,
           table: "zenflow_outbox",
           activeKey: true,
-          clock: { now: Date.now, sleep: async () => {} },
+          clock,
           workerId: "ghost",
           leaseMs: 300,
         });
@@ -103,7 +106,7 @@ for (const kind of testDbKinds()) {
         assert.equal(claimed.length, 1);
         const engine = stack.main.plugin.runtime()!.engine!;
         assert.equal(await engine.worker.runOnce(), 0, "nothing to claim while the lease holds");
-        await new Promise((r) => setTimeout(r, 350));
+        clock.advance(350);
         await stack.drain();
         assert.ok(stack.sandbox.order(o.number));
         const row = await stack.db

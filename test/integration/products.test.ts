@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { requestRun, readProgress } from "../../plugin/core/runs";
+import { leaseName } from "../../plugin/jobs/keys";
+import { lastRunKey } from "../../plugin/runtime/scheduler";
 import { newOrder, newProduct } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { eventually, startStack, type Stack } from "../support/stack";
@@ -191,6 +193,17 @@ for (const kind of testDbKinds()) {
           "import done",
         );
         assert.equal(catalogOf(stack).size, 5000);
+        // The task started by the action records its last run and frees its lease after the
+        // progress says done, and the engine's stop does not wait for it (see the todo cases in
+        // scheduler-failover.test.ts): wait for that before closing the database under it.
+        const parts = stack.main.plugin.runtime()!.parts;
+        await eventually(
+          async () =>
+            (await parts.state.get(lastRunKey("import-catalog")))?.ok === true &&
+            !(await parts.leases.holderOf(leaseName.task("import-catalog")))?.holder,
+          20_000,
+          "the import task finished with its lease freed",
+        );
       } finally {
         await stack.close();
       }

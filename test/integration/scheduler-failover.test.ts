@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { Knex } from "knex";
 import { systemClock } from "../../plugin/core/clock";
 import { Leases } from "../../plugin/core/leases";
 import { type LastRun, Scheduler, lastRunKey } from "../../plugin/runtime/scheduler";
@@ -37,6 +38,28 @@ function startHolder(
   return { child, running, exited };
 }
 
+/** A scheduler of this test process on `db`, on real time. */
+function schedulerOn(db: Knex, holderId: string, leaseMs = 60_000, tickMs?: number): Scheduler {
+  return new Scheduler({
+    leases: new Leases(db, systemClock),
+    state: new KvStore(db, systemClock),
+    clock: systemClock,
+    log: recordingLogger(),
+    holderId,
+    leaseMs,
+    ...(tickMs === undefined ? {} : { tickMs }),
+  });
+}
+
+/** A point the code under test reaches (`reached`) and waits at until the test opens it. */
+function checkpoint(): { reach(): void; reached: Promise<void>; open(): void; opened: Promise<void> } {
+  let reach!: () => void;
+  let open!: () => void;
+  const reached = new Promise<void>((r) => (reach = r));
+  const opened = new Promise<void>((r) => (open = r));
+  return { reach, reached, open, opened };
+}
+
 for (const kind of testDbKinds()) {
   describe(`scheduler lease failover [${kind}]`, () => {
     it("the OS process running a scheduled task is SIGKILLed: another process runs it within one lease period", async () => {
@@ -46,15 +69,7 @@ for (const kind of testDbKinds()) {
       const holder = startHolder(stack.db.url, "erp-a", LEASE, TICK);
       const db = stack.db.knex;
       const runs: { at: number; holder: string }[] = [];
-      const b = new Scheduler({
-        leases: new Leases(db, systemClock),
-        state: new KvStore(db, systemClock),
-        clock: systemClock,
-        log: recordingLogger(),
-        holderId: "erp-b",
-        leaseMs: LEASE,
-        tickMs: TICK,
-      });
+      const b = schedulerOn(db, "erp-b", LEASE, TICK);
       b.add({
         name: "probe",
         every: () => ({ intervalMs: 3_600_000 }),
@@ -63,7 +78,9 @@ for (const kind of testDbKinds()) {
       try {
         await holder.running;
         b.start();
-        // While A is alive it renews the lease: B ticks often and never runs the task.
+        // While A is alive it renews the lease: B ticks often and never runs the task. Kept as a
+        // real sleep on purpose: what is asserted is that nothing happens during one and a half
+        // lease periods of real time (A's renewals are what keep B out), so that time must pass.
         await new Promise((r) => setTimeout(r, LEASE * 1.5));
         assert.equal(runs.length, 0, "the task ran twice at once");
         assert.equal((await db("zenflow_leases").where({ name: "task:probe" }).first()).holder, "erp-a");
@@ -81,7 +98,9 @@ for (const kind of testDbKinds()) {
         const last = await new KvStore(db, systemClock).get(lastRunKey("probe"));
         assert.equal(last?.holder, "erp-b");
         assert.equal(last?.ok, true);
-        await new Promise((r) => setTimeout(r, TICK * 3));
+        // A tick now finds it done for its interval: the same check, asked directly, says "busy".
+        assert.equal(await b.runTask("probe", false), "busy");
+        await b.tick();
         assert.equal(runs.length, 1, "ran once, then recorded as done for its interval");
       } finally {
         await b.stop();
@@ -149,28 +168,107 @@ for (const kind of testDbKinds()) {
       const db = stack.db.knex;
       let now = 0;
       let max = 0;
-      const s = new Scheduler({
-        leases: new Leases(db, systemClock),
-        state: new KvStore(db, systemClock),
-        clock: systemClock,
-        log: recordingLogger(),
-        holderId: "erp-a",
-        leaseMs: 60_000,
-      });
+      // The first run holds until the second call has answered (or, if it wrongly runs too,
+      // until both are inside): an overlap is forced by the outcome, not by a guessed delay.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const s = schedulerOn(db, "erp-a");
       s.add({
         name: "probe",
         every: () => ({ intervalMs: 3_600_000 }),
         run: async () => {
           max = Math.max(max, ++now);
-          await new Promise((r) => setTimeout(r, 200));
+          if (now > 1) release();
+          await gate;
           now--;
         },
       });
       try {
-        const results = await Promise.all([s.runTask("probe", false), s.runTask("probe", true)]);
+        const calls = [s.runTask("probe", false), s.runTask("probe", true)];
+        void Promise.race(calls).then(release, release);
+        const results = await Promise.all(calls);
         assert.equal(max, 1, "the task ran twice at the same time");
         assert.deepEqual(results.sort(), ["busy", "ran"]);
       } finally {
+        await s.stop();
+        await stack.close();
+      }
+    });
+
+    // After stop() returns, the engine's host closes the database: nothing the scheduler started
+    // may still be using it. (Seen by the leak check as a knex acquire left pending after a
+    // products test closed its stack right after an admin-started import reported "done".)
+    const STOP_TODO =
+      "runtime/scheduler.ts stop() awaits only the tasks its ticks started (this.running): a runTask() called from " +
+      "outside a tick (engine.ts start(): the webhook subscription; admin/actions.ts startRun(): import-catalog, " +
+      "sync-stock) and a tick still reading the database are not waited for, and run on after stop() returned";
+
+    it(
+      "stop() waits for a task started with runTask() outside a tick, as the engine and the admin actions start them",
+      { todo: STOP_TODO },
+      async () => {
+        const stack = await startStack(kind, { plugin: { autoStart: false } });
+        const s = schedulerOn(stack.db.knex, "erp-a");
+        const inRun = checkpoint();
+        const events: string[] = [];
+        s.add({
+          name: "probe",
+          every: () => ({ intervalMs: 3_600_000 }),
+          run: async () => {
+            inRun.reach();
+            await inRun.opened;
+            events.push("task finished");
+          },
+        });
+        try {
+          const running = s.runTask("probe");
+          await inRun.reached;
+          const stopping = s.stop().then(() => void events.push("stop returned"));
+          // Opened only once everything stop() does without waiting has happened.
+          setImmediate(inRun.open);
+          await stopping;
+          await running;
+          assert.deepEqual(events, ["task finished", "stop returned"]);
+        } finally {
+          inRun.open();
+          await s.stop();
+          await stack.close();
+        }
+      },
+    );
+
+    it("stop() waits for a tick in progress, and no task starts after it returned", { todo: STOP_TODO }, async () => {
+      const stack = await startStack(kind, { plugin: { autoStart: false } });
+      const s = schedulerOn(stack.db.knex, "erp-a");
+      const asking = checkpoint();
+      const events: string[] = [];
+      let asked = 0;
+      s.add({
+        name: "probe",
+        every: () => ({ intervalMs: 3_600_000 }),
+        runAtFirstStart: false,
+        // The tick asks whether the task is wanted (a database read in the real tasks).
+        wanted: async () => {
+          if (asked++ === 0) {
+            asking.reach();
+            await asking.opened;
+            events.push("tick got its answer");
+          }
+          return true;
+        },
+        run: async () => void events.push("task ran"),
+      });
+      try {
+        const tick = s.tick(); // what the scheduler's interval calls
+        await asking.reached;
+        const stopping = s.stop().then(() => void events.push("stop returned"));
+        setImmediate(asking.open);
+        await stopping;
+        await tick;
+        await s.stop(); // whatever that tick started after the first stop() ends here
+        assert.deepEqual(events, ["tick got its answer", "stop returned"]);
+      } finally {
+        asking.open();
         await s.stop();
         await stack.close();
       }

@@ -9,12 +9,15 @@ import { open } from "../../plugin/webhooks/secret-box";
 import { envelope, webhookClient, type Hook } from "../support/webhooks";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
+import { fastClock } from "../support/fast-clock";
 import { startStack, type Stack } from "../support/stack";
 
 for (const kind of testDbKinds()) {
   describe(`webhooks [${kind}]`, () => {
     let stack: Stack;
     let hook: Hook;
+    // Real time, until a test moves it on (the receiver's credential cache expiring).
+    const clock = fastClock();
     const inboxWorker = () => stack.main.plugin.runtime()!.engine!.inboxWorker;
     const drainAll = async () => {
       await stack.sandbox.idle();
@@ -22,7 +25,7 @@ for (const kind of testDbKinds()) {
       await inboxWorker().drain();
     };
     before(async () => {
-      stack = await startStack(kind, { plugin: { autoStart: false } });
+      stack = await startStack(kind, { plugin: { autoStart: false, clock } });
       hook = await webhookClient(stack);
     });
     after(async () => stack?.close());
@@ -212,7 +215,7 @@ for (const kind of testDbKinds()) {
       assert.ok(reg.events.includes("stock/updated"));
       assert.equal(stack.sandbox.webhooks().length, 2);
       assert.equal(reg.previous.length, 1);
-      await new Promise((r) => setTimeout(r, 5100)); // let the receiver's 5 s credential cache expire
+      clock.advance(5100); // the receiver's 5 s credential cache expires
       const e = envelope("flow/completed", { flow_id: 2 });
       assert.equal((await hook.signed(e, oldSecret)).status, 200, "old secret within the grace period");
       const fresh = open(v.config!.apiKey, reg.secret)!;

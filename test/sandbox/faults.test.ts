@@ -32,9 +32,9 @@ describe("sandbox faults", () => {
     sb.failNext(1, "reset");
     await assert.rejects(call(sb, "POST", "/orders", { body: order("F-2") }));
     assert.equal(sb.orders().length, 0);
-    await waitForStatusSettled();
-    assert.equal(lastEntry().status, null);
-    assert.equal(lastEntry().fault, "reset");
+    const entry = await settled(lastEntry().seq);
+    assert.equal(entry.status, null);
+    assert.equal(entry.fault, "reset");
   });
 
   it("reset-after runs the handler (the order exists) but the answer is lost", async () => {
@@ -42,8 +42,7 @@ describe("sandbox faults", () => {
     await assert.rejects(call(sb, "POST", "/orders", { body: order("F-3") }));
     assert.equal(sb.orders().length, 1, "created although the client saw a dead socket");
     assert.equal(sb.order("F-3")!.state_name, "Pending");
-    await waitForStatusSettled();
-    assert.equal(lastEntry().status, null);
+    assert.equal((await settled(lastEntry().seq)).status, null);
     // The client's retry is idempotent thanks to order_tenant_id.
     const retry = await call(sb, "POST", "/orders", { body: order("F-3") });
     assert.equal(retry.body.data.orders[0].status, "existing");
@@ -105,8 +104,13 @@ describe("sandbox faults", () => {
     }
   });
 
-  /** The log's status is written on the server's "close" event, just after the client sees the error. */
-  async function waitForStatusSettled(): Promise<void> {
-    await new Promise((r) => setTimeout(r, 20));
+  /**
+   * The log entry `seq` once the sandbox is done with it: its status is written on the server's
+   * "close" event, just after the client sees the error. A later request answered by the same
+   * server comes after that event, so the entry cannot change any more.
+   */
+  async function settled(seq: number) {
+    assert.equal((await call(sb, "GET", "/orders")).status, 200);
+    return sb.requests().find((e) => e.seq === seq)!;
   }
 });

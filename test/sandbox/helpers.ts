@@ -1,4 +1,5 @@
 // Shared helpers for the sandbox tests: a tiny HTTP client and a webhook receiver.
+import "../support/leak-check";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Sandbox } from "../../dev/sandbox/index";

@@ -1,6 +1,7 @@
 // Real databases for tests: a fresh SQLite file or a fresh MariaDB schema per call.
 // Which engines a run covers comes from ZENFLOW_TEST_DBS (default "sqlite,mariadb");
 // an unreachable MariaDB fails the run instead of silently skipping it.
+import { labelPort, trackOpen } from "./leak-check";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +24,7 @@ export function testDbKinds(): TestDbKind[] {
 }
 
 export const MARIADB_URL = process.env.ZENFLOW_TEST_MARIADB_URL ?? "mysql://root@127.0.0.1:3306/test";
+labelPort(Number(new URL(MARIADB_URL).port || 3306), "MariaDB: a knex pool not destroyed?");
 
 export interface TestDb {
   kind: TestDbKind;
@@ -41,6 +43,8 @@ export function knexForUrl(url: string, opts: { pool?: { max?: number } } = {}):
 
 function testDb(kind: TestDbKind, url: string, cleanup: () => Promise<void>): TestDb {
   const opened: Knex[] = [];
+  let destroyed = false;
+  trackOpen(`a test database (${kind}: ${url.replace(/^.*[/:]/, "")})`, () => !destroyed);
   const connect = () => {
     const k = knexForUrl(url);
     opened.push(k);
@@ -54,6 +58,7 @@ function testDb(kind: TestDbKind, url: string, cleanup: () => Promise<void>): Te
     async destroy() {
       await Promise.all(opened.map((k) => k.destroy()));
       await cleanup();
+      destroyed = true;
     },
   };
 }

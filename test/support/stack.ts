@@ -1,5 +1,6 @@
 // A whole stack for integration tests: the ZenFlow sandbox over real HTTP, one or more
 // reference hosts ("ERP processes") on one real database, each with its own plugin instance.
+import { labelPort, trackOpen } from "./leak-check";
 import { join } from "node:path";
 import { startHost, type Host } from "../../dev/host";
 import { startSandbox, type Sandbox, type SandboxOptions } from "../../dev/sandbox";
@@ -36,6 +37,8 @@ export interface StackOptions {
   processes?: number;
   /** Save config before enabling (default true). */
   configure?: boolean;
+  /** Host option: each ctx.erp read holds a DB connection this long (benchmarks). */
+  erpReadCostMs?: number;
 }
 
 /** Fast settings for tests: tiny batch window, short polls and leases. */
@@ -52,6 +55,9 @@ export const TEST_TUNING: PluginOptions = {
 export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Promise<Stack> {
   const db = await createTestDb(kind);
   const sandbox = await startSandbox(opts.sandbox ?? {});
+  labelPort(sandbox.port, "the ZenFlow sandbox");
+  let closed = false;
+  trackOpen(`a stack (startStack "${kind}", sandbox on port ${sandbox.port})`, () => !closed);
   const config: Record<string, unknown> = {
     apiKey: SANDBOX_KEY,
     baseUrl: sandbox.url,
@@ -83,7 +89,9 @@ export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Pro
         configPollMs: 100,
         healthPollMs: 3_600_000,
         secretKey: "test-secret-key-for-host-config-encryption",
+        erpReadCostMs: opts.erpReadCostMs,
       });
+      labelPort(Number(new URL(host.url).port), `reference host erp-${procs.length + 1}`);
       await host.install();
       if (opts.configure !== false && !procs.length) {
         const saved = await host.saveConfig(config);
@@ -111,6 +119,7 @@ export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Pro
       for (const p of procs.splice(0).reverse()) await p.host.close().catch(() => undefined);
       await sandbox.close();
       await db.destroy();
+      closed = true;
     },
   };
   const n = opts.processes ?? 1;

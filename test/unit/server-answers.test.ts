@@ -25,7 +25,7 @@ describe("server-supplied delays", () => {
       // Unknown: the fallback (no reset header here) is 30 s.
       ["1e20", 30_000],
       ["-5", 30_000],
-      ["1.5", 30_000],
+      ["1.5", 1500],
       ["soon", 30_000],
       ["", 30_000],
       ["12abc", 30_000],

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { ErpApi, ErpOrder, ErpProduct, EventMeta, PluginLogger } from "../../../plugin/core/host-api";
+import { databaseKind } from "../database";
 import { ORDER_STATUSES } from "../schema";
 import { erpError, isErpError } from "./errors";
 import * as orders from "./orders";
@@ -12,6 +13,7 @@ import * as stock from "./stock";
 import { nowIso } from "./input";
 import type { Shipment } from "./rows";
 import { read, writeTx, type PendingEvent } from "./transaction";
+import { ErpFaults, withFaults } from "./faults";
 
 export type { NewOrderInput, OrderPatch, OrderNote, OrderHistoryEntry, OrderListQuery } from "./orders";
 export type { NewProductInput, ProductPatch } from "./products";
@@ -22,6 +24,8 @@ export { erpError, isErpError, type ErpError } from "./errors";
 export type EmitFn = (name: string, payload: unknown, meta: EventMeta) => Promise<void>;
 
 export interface Erp {
+  /** Faults a test may switch on (lost events, hung ctx.erp calls) and the plugin's calls in flight. */
+  faults: ErpFaults;
   createOrder(input: orders.NewOrderInput): Promise<ErpOrder>;
   updateOrder(id: string, patch: orders.OrderPatch): Promise<ErpOrder>;
   cancelOrder(id: string, reason?: string): Promise<ErpOrder>;
@@ -48,7 +52,17 @@ export interface ErpRuntime {
   apiFor(pluginId: string, permissions: readonly string[]): ErpApi;
 }
 
-export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime {
+export interface ErpOptions {
+  /**
+   * Makes every ctx.erp read hold a database connection this long first (MySQL/MariaDB only,
+   * with SELECT SLEEP), as the API of a heavier ERP would: benchmarks use it to see whether a
+   * plugin's reads crowd the ERP's own work out of its connection pool. Default 0.
+   */
+  readCostMs?: number;
+}
+
+export function createErp(db: Knex, emit: EmitFn, log: PluginLogger, opts: ErpOptions = {}): ErpRuntime {
+  const faults = new ErpFaults();
   const meta = (origin: string | undefined): EventMeta => ({
     eventId: randomUUID(),
     occurredAt: nowIso(),
@@ -58,6 +72,7 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
   async function write<T>(origin: string | undefined, work: (trx: Knex.Transaction, events: PendingEvent[]) => Promise<T>): Promise<T> {
     const { value, events } = await writeTx(db, work);
     // After COMMIT, in order; the write's caller waits for the handlers (contract section 5).
+    if (faults.loseEvents) return value;
     for (const e of events) await emit(e.name, e.payload, meta(origin));
     return value;
   }
@@ -75,6 +90,7 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
   }
 
   const erp: Erp = {
+    faults,
     createOrder: (input) => createOrder(input),
     updateOrder: (id, patch) => write(undefined, (trx, ev) => orders.updateOrder(trx, ev, id, patch)),
     cancelOrder: (id, reason) => write(undefined, (trx, ev) => orders.cancel(trx, ev, id, reason)),
@@ -117,6 +133,10 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
     },
   };
 
+  const cost = opts.readCostMs && databaseKind(db) === "mysql" ? opts.readCostMs / 1000 : 0;
+  const pluginRead = <T>(run: () => Promise<T>): Promise<T> =>
+    cost ? read(async () => (await db.raw("SELECT SLEEP(?)", [cost]), run())) : read(run);
+
   function apiFor(pluginId: string, permissions: readonly string[]): ErpApi {
     // The contract lists permissions as "what the plugin needs"; this host does not refuse
     // undeclared writes, but says so once so that a manifest missing one is noticed.
@@ -129,52 +149,56 @@ export function createErp(db: Knex, emit: EmitFn, log: PluginLogger): ErpRuntime
         `plugin ${pluginId} wrote through ctx.erp without declaring the "${permission}" permission`,
       );
     };
-    return {
-      orders: {
-        get: (id) => read(() => orders.getOrder(db, id)),
-        findByNumber: (n) => read(() => orders.findByNumber(db, n)),
-        list: (q) => read(() => orders.listOrders(db, q)),
-        async setStatus(id, status, note) {
-          needs("erp.orders.write");
-          await write(pluginId, (trx, ev) => orders.setStatus(trx, ev, id, status, note, pluginId));
+    return withFaults(api(), faults);
+
+    function api(): ErpApi {
+      return {
+        orders: {
+          get: (id) => pluginRead(() => orders.getOrder(db, id)),
+          findByNumber: (n) => pluginRead(() => orders.findByNumber(db, n)),
+          list: (q) => pluginRead(() => orders.listOrders(db, q)),
+          async setStatus(id, status, note) {
+            needs("erp.orders.write");
+            await write(pluginId, (trx, ev) => orders.setStatus(trx, ev, id, status, note, pluginId));
+          },
+          async markShipped(id, s) {
+            needs("erp.orders.write");
+            await write(pluginId, (trx, ev) => orders.markShipped(trx, ev, id, s, pluginId));
+          },
+          async cancel(id, reason) {
+            needs("erp.orders.write");
+            await write(pluginId, (trx, ev) => orders.cancel(trx, ev, id, reason, pluginId));
+          },
+          async addNote(id, note) {
+            needs("erp.orders.write");
+            await write(pluginId, (trx) => orders.addNote(trx, id, note, pluginId));
+          },
         },
-        async markShipped(id, s) {
-          needs("erp.orders.write");
-          await write(pluginId, (trx, ev) => orders.markShipped(trx, ev, id, s, pluginId));
+        products: {
+          get: (id) => pluginRead(() => products.getProduct(db, id)),
+          findBySku: (sku) => pluginRead(() => products.findBySku(db, sku)),
+          list: (q) => pluginRead(() => products.listProducts(db, q)),
         },
-        async cancel(id, reason) {
-          needs("erp.orders.write");
-          await write(pluginId, (trx, ev) => orders.cancel(trx, ev, id, reason, pluginId));
+        stock: {
+          list: (q) => pluginRead(() => stock.listStock(db, q)),
+          async set(s) {
+            needs("erp.stock.write");
+            if (typeof (s as { reason?: unknown } | null)?.reason !== "string") {
+              throw erpError("invalid", "reason must be a string");
+            }
+            await write(pluginId, (trx, ev) => stock.setStock(trx, ev, s, pluginId));
+          },
         },
-        async addNote(id, note) {
-          needs("erp.orders.write");
-          await write(pluginId, (trx) => orders.addNote(trx, id, note, pluginId));
-        },
-      },
-      products: {
-        get: (id) => read(() => products.getProduct(db, id)),
-        findBySku: (sku) => read(() => products.findBySku(db, sku)),
-        list: (q) => read(() => products.listProducts(db, q)),
-      },
-      stock: {
-        list: (q) => read(() => stock.listStock(db, q)),
-        async set(s) {
-          needs("erp.stock.write");
-          if (typeof (s as { reason?: unknown } | null)?.reason !== "string") {
-            throw erpError("invalid", "reason must be a string");
-          }
-          await write(pluginId, (trx, ev) => stock.setStock(trx, ev, s, pluginId));
-        },
-      },
-      statuses: () =>
-        read(async () => {
-          const rows = (await db("erp_statuses").orderBy([{ column: "position" }, { column: "code" }])) as {
-            code: string;
-            label: string;
-          }[];
-          return rows.length ? rows.map((r) => ({ code: r.code, label: r.label })) : ORDER_STATUSES.map((s) => ({ ...s }));
-        }),
-    };
+        statuses: () =>
+          pluginRead(async () => {
+            const rows = (await db("erp_statuses").orderBy([{ column: "position" }, { column: "code" }])) as {
+              code: string;
+              label: string;
+            }[];
+            return rows.length ? rows.map((r) => ({ code: r.code, label: r.label })) : ORDER_STATUSES.map((s) => ({ ...s }));
+          }),
+      };
+    }
   }
 
   return { erp, apiFor };
