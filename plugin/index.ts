@@ -27,7 +27,7 @@ import { ORDER_KIND, mergeOrderPayloads } from "./jobs/order-job";
 import { JobQueue } from "./outbox/queue";
 import type { Activation } from "./runtime/activation";
 import { KvStore } from "./core/kv-store";
-import { WEBHOOK_PROBLEM_KEY } from "./webhooks/registration";
+import { WEBHOOK_PROBLEM_KEY, resealForNewKey } from "./webhooks/registration";
 import { Table } from "./core/tables";
 
 export interface PluginOptions extends Partial<EngineTuning> {
@@ -70,6 +70,8 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
   let parts: Activation | null = null;
   let engine: Engine | null = null;
   let config: ZenflowConfig | null = null;
+  /** The last valid API key, so webhook secrets sealed under it can be re-sealed when it changes. */
+  let lastApiKey: string | null = null;
   let configProblem: string | null = "The plugin is not active.";
   let unsubscribe: Array<() => void> = [];
   // Config changes are applied one at a time, in order.
@@ -92,6 +94,11 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       }
       config = parsed.config;
       configProblem = null;
+      if (lastApiKey && lastApiKey !== parsed.config.apiKey)
+        await resealForNewKey(parts.state, lastApiKey, parsed.config.apiKey, clock.now()).catch((err) =>
+          ctx?.log.warn({ err: describeError(err) }, "could not re-seal the webhook secrets under the new API key"),
+        );
+      lastApiKey = parsed.config.apiKey;
       const next = new Engine(parsed.config, parts, tuning, ctx.signal);
       try {
         await next.start();

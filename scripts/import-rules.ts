@@ -50,7 +50,7 @@ export const RULES: Rule[] = [
     why: "mappers are pure functions: no database, no HTTP, no queue",
     from: /^plugin\/mapping\//,
     allowOnly:
-      /^(plugin\/mapping\/|plugin\/core\/(errors|host-api|config|clock)\.ts$|plugin\/zenflow\/(client|schemas)\.ts$|zod$|node:crypto$)/,
+      /^(plugin\/mapping\/|plugin\/core\/(errors|host-api|config|clock|text)\.ts$|plugin\/zenflow\/(client|schemas)\.ts$|zod$|node:crypto$)/,
   },
   {
     name: "only-budget-knows-bottleneck",

@@ -159,7 +159,43 @@ const migrations: Record<string, HostMigration> = {
       await knex.schema.dropTableIfExists("erp_sequences");
     },
   },
+  "20260101000002_erp_long_identifiers": {
+    // The contract puts no length on ids, order numbers, SKUs or location ids: 255 lets the
+    // tests drive identifiers of every length a plugin must survive. SQLite does not cut
+    // VARCHARs, so only MariaDB/MySQL needs the change.
+    async up(knex) {
+      if (databaseKind(knex) !== "mysql") return;
+      // NO PAD where the server has it, so "A1" and "A1 " are two ids, as in SQLite.
+      const [rows] = (await knex.raw("SELECT VERSION() AS v")) as [Array<{ v: string }>];
+      const collation = /mariadb/i.test(String(rows[0]?.v)) ? "utf8mb4_nopad_bin" : "utf8mb4_bin";
+      for (const [table, column, nullable] of LONG_IDENTIFIERS) await widen(knex, table, column, 255, nullable, collation);
+    },
+    async down(knex) {
+      if (databaseKind(knex) !== "mysql") return;
+      for (const [table, column, nullable, before] of LONG_IDENTIFIERS) await widen(knex, table, column, before, nullable, "utf8mb4_bin");
+    },
+  },
 };
+
+const LONG_IDENTIFIERS: [table: string, column: string, nullable: boolean, before: number][] = [
+  ["erp_locations", "id", false, 64],
+  ["erp_orders", "id", false, 64],
+  ["erp_orders", "number", false, 64],
+  ["erp_order_notes", "order_id", false, 64],
+  ["erp_order_events", "order_id", false, 64],
+  ["erp_products", "id", false, 64],
+  ["erp_products", "sku", false, 128],
+  ["erp_products", "barcode", true, 128],
+  ["erp_stock", "sku", false, 128],
+  ["erp_stock", "location_id", false, 64],
+];
+
+async function widen(knex: Knex, table: string, column: string, length: number, nullable: boolean, collation: string): Promise<void> {
+  await knex.raw(
+    `ALTER TABLE ?? MODIFY ?? VARCHAR(${length}) CHARACTER SET utf8mb4 COLLATE ${collation} ${nullable ? "NULL" : "NOT NULL"}`,
+    [table, column],
+  );
+}
 
 const migrationSource: Knex.MigrationSource<string> = {
   async getMigrations() {

@@ -99,7 +99,10 @@ export function controlRoutes(ctx: SandboxContext, controls: SandboxControls): R
     const path = regex(b.path, "path");
     if (path) opts.path = path;
     if (typeof b.method === "string") opts.method = b.method;
-    for (const k of ["retryAfterSeconds", "hangMs", "latencyMs"] as const) if (typeof b[k] === "number") opts[k] = b[k];
+    for (const k of ["retryAfterSeconds", "hangMs", "latencyMs", "redirectStatus", "bodyBytes"] as const)
+      if (typeof b[k] === "number") opts[k] = b[k];
+    for (const k of ["retryAfter", "rateLimitReset", "location"] as const) if (typeof b[k] === "string") opts[k] = b[k];
+    if (typeof b.contentLength === "boolean") opts.contentLength = b.contentLength;
     if (!FAULT_KINDS.includes(b.kind as FaultKind)) throw bad(`kind must be one of ${FAULT_KINDS.join(", ")}`);
     const n = b.n === undefined ? 1 : (b.n as number);
     attempt(() => controls.failNext(n, b.kind as FaultKind, opts));

@@ -4,7 +4,7 @@
 import { mulberry32 } from "./rng";
 import type { FailNextOptions, FaultConfig, FaultKind } from "./types";
 
-export const FAULT_KINDS: readonly FaultKind[] = ["5xx", "hang", "reset", "reset-after", "429", "latency"];
+export const FAULT_KINDS: readonly FaultKind[] = ["5xx", "hang", "reset", "reset-after", "429", "latency", "redirect", "huge"];
 
 const DEFAULT_HANG_MS = 30_000;
 const DEFAULT_LATENCY_MS = 1_000;
@@ -17,6 +17,8 @@ export interface FaultDecision {
   retryAfterSeconds: number;
   /** Status of a "5xx" fault: 500, 502 or 503. */
   status: number;
+  /** The queued fault's options (raw headers, redirect target, body size). */
+  options: FailNextOptions;
 }
 
 interface QueuedFault extends FailNextOptions {
@@ -85,6 +87,7 @@ export class FaultInjector {
       hangMs: o.hangMs ?? this.config?.hangMs ?? DEFAULT_HANG_MS,
       latencyMs: o.latencyMs ?? this.config?.latencyMs ?? DEFAULT_LATENCY_MS,
       retryAfterSeconds: o.retryAfterSeconds ?? this.config?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S,
+      options: o,
     };
   }
 }

@@ -80,9 +80,10 @@ export function apiPipeline(ctx: SandboxContext): RequestHandler[] {
       const h = ctx.limiter.headers(rec.label, now);
       res.set({ "X-RateLimit-Limit": String(h.limit), "X-RateLimit-Remaining": String(h.remaining), "X-RateLimit-Reset": String(h.reset) });
     };
-    const tooMany = (retryAfter: number) => {
+    const tooMany = (retryAfter: number, raw?: { retryAfter?: string; rateLimitReset?: string }) => {
       setRateHeaders();
-      res.set("Retry-After", String(retryAfter));
+      res.set("Retry-After", raw?.retryAfter ?? String(retryAfter));
+      if (raw?.rateLimitReset !== undefined) res.set("X-RateLimit-Reset", raw.rateLimitReset);
       failWith(res, 429, "rate_limit_exceeded", `Rate limit exceeded. Try again in ${retryAfter} seconds.`);
     };
 
@@ -96,7 +97,7 @@ export function apiPipeline(ctx: SandboxContext): RequestHandler[] {
       // An injected 429 is answered 429, so it does not count against the windows.
       entry.fault = "429";
       ctx.limiter.injected429(rec.label, now, fault.retryAfterSeconds);
-      return tooMany(fault.retryAfterSeconds);
+      return tooMany(fault.retryAfterSeconds, fault.options);
     }
     ctx.limiter.count(rec.label, now);
     setRateHeaders();
@@ -122,6 +123,13 @@ export function apiPipeline(ctx: SandboxContext): RequestHandler[] {
         case "latency":
           extraDelay = fault.latencyMs;
           break;
+        case "redirect":
+          res.set("Location", fault.options.location ?? "https://elsewhere.invalid/");
+          res.status(fault.options.redirectStatus ?? 302).end();
+          return;
+        case "huge":
+          streamHuge(res, fault.options.bodyBytes ?? 64 * 1_048_576, fault.options.contentLength === true);
+          return;
       }
     }
     const delay = ctx.latencyMs + extraDelay;
@@ -146,6 +154,29 @@ export const apiErrorHandler: ErrorRequestHandler = (err: unknown, _req, res, _n
   process.stderr.write(`[sandbox] internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   failWith(res, 500, "internal_error", "Internal server error");
 };
+
+/**
+ * A 200 whose body is `bytes` long, `{"success":true,"data":"xxxx…"}`, written in chunks as
+ * the client reads them (never held in memory); it stops when the client goes away.
+ */
+function streamHuge(res: Response, bytes: number, withLength: boolean): void {
+  const head = Buffer.from('{"success":true,"data":"');
+  const tail = Buffer.from('"}');
+  const chunk = Buffer.alloc(64 * 1024, 0x78);
+  let left = Math.max(0, bytes - head.length - tail.length);
+  res.status(200).type("application/json");
+  if (withLength) res.set("Content-Length", String(head.length + left + tail.length));
+  res.write(head);
+  const pump = () => {
+    while (left > 0 && !res.destroyed) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      if (!res.write(piece)) return void res.once("drain", pump);
+    }
+    if (!res.destroyed) res.end(tail);
+  };
+  pump();
+}
 
 /** Holds the request unanswered, then drops the connection (a server that stopped responding). */
 function hold(ctx: SandboxContext, res: Response, ms: number): void {

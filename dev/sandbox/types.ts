@@ -1,7 +1,7 @@
 // Public types of the ZenFlow sandbox. Resource shapes mirror the documented API
 // (/work/shared/zenflow-api.md §5–§8); fields the docs do not show are marked.
 
-export type FaultKind = "5xx" | "hang" | "reset" | "reset-after" | "429" | "latency";
+export type FaultKind = "5xx" | "hang" | "reset" | "reset-after" | "429" | "latency" | "redirect" | "huge";
 
 export interface FaultConfig {
   /** Probability 0..1 that a matching request gets a fault. */
@@ -25,6 +25,17 @@ export interface FailNextOptions {
   hangMs?: number;
   /** Sandbox extension: per-fault latency (otherwise FaultConfig.latencyMs or 1000). */
   latencyMs?: number;
+  /** Sandbox extension, "429": the Retry-After header exactly as given (any text), instead of retryAfterSeconds. */
+  retryAfter?: string;
+  /** Sandbox extension, "429": the X-RateLimit-Reset header exactly as given (any text). */
+  rateLimitReset?: string;
+  /** Sandbox extension, "redirect": the status (default 302) and Location (default https://elsewhere.invalid/). */
+  redirectStatus?: number;
+  location?: string;
+  /** Sandbox extension, "huge": a 200 whose JSON body has this many bytes, streamed (default 64 MiB). */
+  bodyBytes?: number;
+  /** Sandbox extension, "huge": send Content-Length (default false: chunked, so only counting while reading stops it). */
+  contentLength?: boolean;
 }
 
 export type KeyStatus = "active" | "expired" | "revoked";

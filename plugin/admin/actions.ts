@@ -11,13 +11,14 @@ import type { ZenflowConfig } from "../core/config";
 import type { History } from "../core/history";
 import type { KvStore } from "../core/kv-store";
 import { Priority } from "../jobs/priorities";
+import { utc } from "./format";
 import type { JobQueue } from "../outbox/queue";
 import type { ZenflowClient } from "../zenflow/client";
 
 /** The parts of a running sync (the engine) that the actions use. */
 export interface RunningSync {
   config: ZenflowConfig;
-  budget: Pick<SharedBudget, "clearAuthPause">;
+  budget: Pick<SharedBudget, "clearAuthPause" | "nextAvailableAt">;
   client: Pick<ZenflowClient, "orders">;
   scheduler: { runTask(name: string, force?: boolean): Promise<unknown> };
   notify(): void;
@@ -69,6 +70,15 @@ async function testConnection(deps: ActionDeps): Promise<ActionResult> {
     // The admin asked explicitly: lift an auth pause for this probe (a still-bad key
     // pauses again at once). Rate-limit pauses stay in force.
     await engine.budget.clearAuthPause();
+    // A probe behind a long pause would hang the admin's button: say so instead.
+    const wait = await engine.budget.nextAvailableAt();
+    if (wait && wait.at - deps.clock.now() > 5000) {
+      return {
+        ok: false,
+        message: `Sending to ZenFlow is paused until ${utc(wait.at, deps.clock.now())} (${wait.reason}), so the connection was not tested. "Resume sending now" on the ZenFlow dashboard (or \`zenflow-erp resume\`) lifts a pause ZenFlow asked for.`,
+        details: { code: "paused" },
+      };
+    }
     // The cheapest call that proves the key: one order, at the highest priority.
     await engine.client.orders.list({ page: 1, limit: 1 }, Priority.order);
     const released = await deps.outbox.release(AUTH_ERROR_CODES);

@@ -19,7 +19,7 @@ export interface DashboardModel {
   lookup: LookupResult | null;
   flash: { text: string; level: "ok" | "error" } | null;
   /** CSRF tokens per form action. */
-  tokens: { retry: string; discard: string };
+  tokens: { retry: string; discard: string; resume: string };
 }
 
 const STATUS_LABEL: Record<string, string> = { ok: "OK", degraded: "Needs attention", down: "Down", unconfigured: "Not configured" };
@@ -34,7 +34,7 @@ export function renderDashboard(m: DashboardModel): string {
       <form method="get" action="./" class="search" role="search">
         <label for="q">Look up an ERP order number or SKU</label>
         <div>
-          <input id="q" name="q" value="${m.lookup?.query ?? ""}" placeholder="SO-2026-000123 or SKU" maxlength="191" />
+          <input id="q" name="q" value="${m.lookup?.query ?? ""}" placeholder="SO-2026-000123 or SKU" maxlength="512" />
           <button type="submit">Look up</button>
         </div>
       </form>
@@ -45,7 +45,7 @@ export function renderDashboard(m: DashboardModel): string {
     </section>
     ${m.flash ? html`<p class="flash ${m.flash.level}" role="status">${m.flash.text}</p>` : ""}
     ${m.lookup ? lookupSection(m.lookup, m.now) : ""}
-    ${glance(m)} ${budgetSection(m.budget, m.now)} ${m.runs.map((r) => runSection(r, m.now))} ${deadLetterSection(m)}
+    ${glance(m)} ${budgetSection(m.budget, m.now, m.tokens.resume)} ${m.runs.map((r) => runSection(r, m.now))} ${deadLetterSection(m)}
     ${failureSection(m.failures, m.now)} ${queueSection(m.counts)}
   `;
   return page("ZenFlow sync", body);
@@ -76,7 +76,7 @@ function bar(percent: number | null, label: string): Html {
   </div>`;
 }
 
-function budgetSection(b: BudgetSnapshot | null, now: number): Html {
+function budgetSection(b: BudgetSnapshot | null, now: number, resumeToken: string): Html {
   if (!b) return html`<section><h2>Rate budget</h2><p class="muted">Not known until the plugin is configured.</p></section>`;
   const rows = (
     [
@@ -95,7 +95,15 @@ function budgetSection(b: BudgetSnapshot | null, now: number): Html {
   });
   const paused =
     b.pausedUntil > now
-      ? html`<p class="warn">Sending is paused for all ERP processes until ${utc(b.pausedUntil, now)}${b.pauseReason ? html` (${b.pauseReason})` : ""}.</p>`
+      ? html`<p class="warn">Sending is paused for all ERP processes until ${utc(b.pausedUntil, now)}${b.pauseReason ? html` (${b.pauseReason})` : ""}.</p>
+          ${
+            b.pauseReason === "auth"
+              ? ""
+              : html`<form method="post" action="resume" class="resume">
+                <input type="hidden" name="csrf" value="${resumeToken}" />
+                <button type="submit">Resume sending now</button>
+              </form>`
+          }`
       : "";
   return html`<section id="rate-budget">
     <h2>Rate budget</h2>

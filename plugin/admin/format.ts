@@ -1,16 +1,23 @@
 // How times and amounts are written on the dashboard and the command line. Always UTC,
 // said so, so that an admin and the on-call person compare the same clock.
 
+/** The latest instant a Date can hold; a stored value past it would make toISOString() throw. */
+const MAX_DATE_MS = 8.64e15;
+
+function writable(ms: number | null | undefined): ms is number {
+  return ms !== null && ms !== undefined && Number.isFinite(ms) && ms > 0 && ms <= MAX_DATE_MS;
+}
+
 /** "10:42:07 UTC" today, "2026-11-27 10:42 UTC" on another day. */
 export function utc(ms: number | null | undefined, now: number): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) return "—";
+  if (!writable(ms) || !writable(now)) return "—";
   const iso = new Date(ms).toISOString();
   if (iso.slice(0, 10) === new Date(now).toISOString().slice(0, 10)) return `${iso.slice(11, 19)} UTC`;
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 export function isoOrNull(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0 ? null : new Date(ms).toISOString();
+  return writable(ms) ? new Date(ms).toISOString() : null;
 }
 
 /** "45 s", "7 min", "3 h 10 min", "2 d 4 h". */

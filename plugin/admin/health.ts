@@ -5,6 +5,7 @@ import { num } from "../core/dialect";
 import type { HealthReport } from "../core/host-api";
 import type { BudgetSnapshot } from "../budget/shared-budget";
 import { Table } from "../core/tables";
+import { isoOrNull, utc } from "./format";
 
 export interface QueueCounts {
   pending: number;
@@ -57,7 +58,8 @@ export async function queueCounts(db: Knex): Promise<QueueCounts> {
 }
 
 function hhmm(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+  const iso = isoOrNull(ms);
+  return iso ? `${iso.slice(11, 16)} UTC` : "an unknown time";
 }
 
 function minutes(ms: number): string {
@@ -84,13 +86,13 @@ export function assessHealth(i: HealthInputs): HealthReport {
     pending: i.counts?.pending ?? null,
     running: i.counts?.running ?? null,
     deadLetters: i.counts?.dead ?? null,
-    oldestPendingAt: i.counts?.oldestPendingAt ? new Date(i.counts.oldestPendingAt).toISOString() : null,
-    lastSuccessAt: i.lastSuccessAt ? new Date(i.lastSuccessAt).toISOString() : null,
+    oldestPendingAt: isoOrNull(i.counts?.oldestPendingAt),
+    lastSuccessAt: isoOrNull(i.lastSuccessAt),
     budget: i.budget
       ? {
           used: i.budget.used,
           limits: i.budget.limits,
-          pausedUntil: i.budget.pausedUntil > i.now ? new Date(i.budget.pausedUntil).toISOString() : null,
+          pausedUntil: i.budget.pausedUntil > i.now ? isoOrNull(i.budget.pausedUntil) : null,
         }
       : null,
   };
@@ -123,7 +125,7 @@ export function assessHealth(i: HealthInputs): HealthReport {
   if (b && b.pausedUntil > i.now && b.pauseReason !== "auth") {
     return {
       status: "degraded",
-      message: `ZenFlow asked us to slow down — sending resumes at ${new Date(b.pausedUntil).toISOString().slice(11, 19)} UTC (${c?.pending ?? 0} waiting)`,
+      message: `ZenFlow asked us to slow down — sending resumes at ${utc(b.pausedUntil, i.now)} (${c?.pending ?? 0} waiting). An admin can resume now from the ZenFlow dashboard.`,
       details,
     };
   }

@@ -9,6 +9,8 @@ import type { KvStore } from "../core/kv-store";
 import { QUEUE_TABLES, type QueueName } from "../outbox/admin-ops";
 import { entityKey } from "../jobs/keys";
 import { Table } from "../core/tables";
+import { clip } from "../core/text";
+import { BINDER_ID_MAX } from "../id-map/binder";
 
 type Row = Record<string, unknown>;
 
@@ -29,7 +31,13 @@ export interface DeadLetter {
 export async function listDeadLetters(db: Knex, limit = 100): Promise<DeadLetter[]> {
   const out: DeadLetter[] = [];
   for (const queue of ["outbox", "inbox"] as const) {
-    const rows: Row[] = await db(QUEUE_TABLES[queue]).where("status", "dead").orderBy("id", "desc").limit(limit);
+    // Only what the page shows: an inbox row's payload can be 1 MB, and this reads up to `limit` of them.
+    const columns = ["id", "kind", "entity_key", "attempts", "last_error", "last_error_code", "finished_at", "created_at"];
+    const rows: Row[] = await db(QUEUE_TABLES[queue])
+      .where("status", "dead")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .select([...columns, ...(queue === "inbox" ? ["event", "event_id"] : ["erp_ref"])]);
     for (const r of rows) {
       out.push({
         queue,
@@ -167,7 +175,7 @@ export interface LookupResult {
 
 /** Everything known about one ERP order number or SKU (also a barcode or a ZenFlow id). */
 export async function lookup(db: Knex, erp: ErpPort | null, query: string): Promise<LookupResult> {
-  const q = query.trim().slice(0, 191);
+  const q = clip(query.trim(), BINDER_ID_MAX);
   const result: LookupResult = { query: q, erp: [], mappings: [], jobs: [], history: [] };
   if (!q) return result;
   const types = ["order", "product"];
@@ -201,7 +209,11 @@ export async function lookup(db: Knex, erp: ErpPort | null, query: string): Prom
   }
   const keyList = [...keys];
   if (keyList.length) {
-    const jobs: Row[] = await db(Table.outbox).whereIn("entity_key", keyList).orderBy("id", "desc").limit(20);
+    const jobs: Row[] = await db(Table.outbox)
+      .whereIn("entity_key", keyList)
+      .orderBy("id", "desc")
+      .limit(20)
+      .select("id", "kind", "status", "attempts", "run_at", "last_error", "updated_at");
     result.jobs = jobs.map((r) => ({
       id: num(r.id),
       kind: String(r.kind),

@@ -15,7 +15,7 @@ import {
 } from "../outbox/admin-ops";
 import { randomBytes } from "node:crypto";
 import type { Knex } from "knex";
-import type { BudgetSnapshot } from "../budget/shared-budget";
+import { type BudgetSnapshot, resumeSending } from "../budget/shared-budget";
 import type { Clock } from "../core/clock";
 import type { ErpPort } from "../core/erp-port";
 import type { History } from "../core/history";
@@ -31,6 +31,7 @@ import { kvKey } from "../core/kv-store";
 
 const RETRY = "/retry";
 const DISCARD = "/discard";
+const RESUME = "/resume";
 const ACTOR = "an ERP admin (dashboard)";
 const CSRF_KEY = kvKey<{ key: string }>("admin:csrf-key");
 
@@ -136,6 +137,28 @@ export function mountAdminRoutes(router: Router, deps: Deps): void {
   );
 
   router.post(
+    RESUME,
+    form,
+    guard(deps, async (req, res) => {
+      const signer = await signerOf();
+      if (!checkToken(signer, RESUME, req, res)) return;
+      const n = await resumeSending(deps.db, deps.clock.now());
+      deps.log.warn({ rows: n, by: ACTOR }, "sending to ZenFlow resumed by an admin before the pause ZenFlow asked for ended");
+      deps.wake();
+      redirectWithFlash(
+        res,
+        signer,
+        n
+          ? {
+              level: "ok",
+              text: "Sending resumed: the pause ZenFlow asked for was lifted for every ERP process. The rate budget still applies.",
+            }
+          : { level: "ok", text: "Sending was not paused; nothing was changed." },
+      );
+    }),
+  );
+
+  router.post(
     DISCARD,
     form,
     guard(deps, async (req, res) => {
@@ -187,7 +210,7 @@ async function buildModel(deps: Deps, req: Request, signer: Signer): Promise<Das
     runs,
     lookup: found,
     flash: readFlash(req, signer),
-    tokens: { retry: signer.token(RETRY), discard: signer.token(DISCARD) },
+    tokens: { retry: signer.token(RETRY), discard: signer.token(DISCARD), resume: signer.token(RESUME) },
   };
 }
 

@@ -3,7 +3,7 @@
 // (minute, hour, day) have room, so the processes together never exceed ZenFlow's budget.
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
-import { affected, num, numOrNull } from "../core/dialect";
+import { affected, insertIfAbsent, num, numOrNull } from "../core/dialect";
 import { urgently } from "../core/db-share";
 import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
@@ -35,7 +35,12 @@ export interface SharedBudgetOptions {
   limits: BudgetLimits;
   clock: Clock;
   boundaryGuardMs?: number;
+  /** The longest pause a server may impose (setting "Longest pause ZenFlow may ask for"); default 1 hour. */
+  maxPauseMs?: number;
 }
+
+/** Whatever a row says, no reader shows or waits for a pause longer than this (rows from older versions). */
+export const PAUSE_READ_MAX_MS = 86_400_000;
 
 export class SharedBudget {
   readonly keyId: string;
@@ -43,6 +48,7 @@ export class SharedBudget {
   private readonly db: Knex;
   private readonly clock: Clock;
   private readonly guardMs: number;
+  private readonly maxPauseMs: number;
   private lastSuccessWrite = 0;
 
   constructor(opts: SharedBudgetOptions) {
@@ -51,10 +57,17 @@ export class SharedBudget {
     this.limits = opts.limits;
     this.clock = opts.clock;
     this.guardMs = opts.boundaryGuardMs ?? 250;
+    this.maxPauseMs = opts.maxPauseMs ?? 3_600_000;
   }
 
+  /** Creates the row if needed, and shortens a stored pause longer than the cap (old data, an earlier setting). */
   async ensureRow(): Promise<void> {
-    await this.db(TABLE).insert({ key_id: this.keyId, updated_at: this.clock.now() }).onConflict("key_id").ignore();
+    const now = this.clock.now();
+    await insertIfAbsent(this.db, TABLE, { key_id: this.keyId, updated_at: now }, ["key_id"]);
+    await this.db(TABLE)
+      .where({ key_id: this.keyId })
+      .andWhere("paused_until", ">", now + this.maxPauseMs)
+      .update({ paused_until: now + this.maxPauseMs, updated_at: now });
   }
 
   /**
@@ -153,8 +166,9 @@ export class SharedBudget {
     return { ok: true };
   }
 
-  /** Records a pause every process honours (Retry-After, exhausted window). Never shortens one. */
-  async pause(until: number, reason: string): Promise<void> {
+  /** Records a pause every process honours (Retry-After, exhausted window). Never shortens one; never longer than the cap. */
+  async pause(requested: number, reason: string): Promise<void> {
+    const until = Math.min(requested, this.clock.now() + this.maxPauseMs);
     await urgently(() => this.pauseNow(until, reason));
   }
 
@@ -235,6 +249,19 @@ export class SharedBudget {
   }
 }
 
+/**
+ * Lifts every pause ZenFlow asked for (Retry-After, a used-up reset), for every key, at once:
+ * the admin's "Resume sending now". An auth pause stays (Test connection or a new key lifts
+ * it). Returns how many rows were paused. The windows' counts stay, so the budget still holds.
+ */
+export async function resumeSending(db: Knex, now: number): Promise<number> {
+  const n = await db(TABLE)
+    .where("paused_until", ">", now)
+    .andWhere((q) => q.whereNull("pause_reason").orWhereNot("pause_reason", "auth"))
+    .update({ paused_until: 0, pause_reason: null, updated_at: now });
+  return affected(n);
+}
+
 /** A budget row as of `now`: a window whose start has passed counts as unused. */
 export function budgetSnapshot(row: Record<string, unknown>, limits: BudgetLimits, now: number): BudgetSnapshot {
   const used = (name: "minute" | "hour" | "day", ms: number) =>
@@ -248,7 +275,8 @@ export function budgetSnapshot(row: Record<string, unknown>, limits: BudgetLimit
       hour: windowStart(now, HOUR) + HOUR,
       day: windowStart(now, DAY) + DAY,
     },
-    pausedUntil: num(row.paused_until),
+    // Clamped on read as well: a row from an older version may say "until the year 5000".
+    pausedUntil: Math.min(num(row.paused_until), now + PAUSE_READ_MAX_MS),
     pauseReason: text(row.pause_reason),
     authError: text(row.auth_error),
     authFailedAt: numOrNull(row.auth_failed_at),

@@ -16,6 +16,8 @@ import {
 import { type Progress, type RunName, pendingRequest, readProgress, requestRun } from "../core/runs";
 import type { KvStore } from "../core/kv-store";
 import { ProgressPrinter, type TextSink } from "./progress-bar";
+import { resumeSending } from "../budget/shared-budget";
+import { printable } from "../core/text";
 import { formatStatus, readStatus } from "./status";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, database: 3 } as const;
@@ -69,7 +71,7 @@ export async function retryDeadCommand(c: CliContext, which: DeadLetterRef[] | "
   if (c.json) printJson(c, { items });
   else
     for (const i of items) {
-      const what = i.erpRef ? `${i.job} (${i.erpRef})` : i.job;
+      const what = i.erpRef ? `${i.job} (${printable(i.erpRef)})` : i.job;
       c.out(
         i.outcome === "retried"
           ? `${what}: retrying now\n`
@@ -87,12 +89,25 @@ export async function replayWebhookCommand(c: CliContext, eventId: string): Prom
   else
     c.out(
       outcome === "replayed"
-        ? `Webhook ${eventId} will be processed again by a running ERP process.\n`
+        ? `Webhook ${printable(eventId)} will be processed again by a running ERP process.\n`
         : outcome === "already_waiting"
-          ? `Webhook ${eventId} is already waiting to be processed; nothing changed.\n`
-          : `No webhook with event id ${eventId} was received (or it was purged after the retention period).\n`,
+          ? `Webhook ${printable(eventId)} is already waiting to be processed; nothing changed.\n`
+          : `No webhook with event id ${printable(eventId)} was received (or it was purged after the retention period).\n`,
     );
   return outcome === "not_found" ? EXIT.failure : EXIT.ok;
+}
+
+/** Lifts a Retry-After pause in the shared budget: every ERP process may send again at once. */
+export async function resumeCommand(c: CliContext): Promise<number> {
+  const rows = await resumeSending(c.db, c.clock.now());
+  if (c.json) printJson(c, { resumed: rows > 0, rows });
+  else
+    c.out(
+      rows
+        ? "Sending resumed: the pause ZenFlow asked for is lifted for every ERP process (the rate budget still applies).\n"
+        : "Sending was not paused; nothing changed.\n",
+    );
+  return EXIT.ok;
 }
 
 export interface FollowOptions {
@@ -166,8 +181,8 @@ function finish(c: CliContext, name: RunName, label: string, p: Progress): numbe
     const amount = p.total ? `${p.done} of ${p.total}` : `${p.done}`;
     c.out(
       p.status === "done"
-        ? `${label} finished: ${amount} done, ${plural(p.errors, "error")}.${p.message ? ` ${p.message}` : ""}\n`
-        : `${label} failed after ${amount}: ${p.message ?? "no reason recorded"}. Running it again resumes where it stopped.\n`,
+        ? `${label} finished: ${amount} done, ${plural(p.errors, "error")}.${p.message ? ` ${printable(p.message)}` : ""}\n`
+        : `${label} failed after ${amount}: ${printable(p.message ?? "no reason recorded")}. Running it again resumes where it stopped.\n`,
     );
   }
   return p.status === "done" ? EXIT.ok : EXIT.failure;

@@ -10,7 +10,16 @@ import { type Clock, systemClock } from "../core/clock";
 import type { RunName } from "../core/runs";
 import { KvStore } from "../core/kv-store";
 import { parseDeadLetterRef } from "../outbox/admin-ops";
-import { CliUsageError, EXIT, type CliContext, replayWebhookCommand, retryDeadCommand, runCommand, statusCommand } from "./commands";
+import {
+  CliUsageError,
+  EXIT,
+  type CliContext,
+  replayWebhookCommand,
+  resumeCommand,
+  retryDeadCommand,
+  runCommand,
+  statusCommand,
+} from "./commands";
 import { DatabaseUnreachable, UsageError, checkDatabase, openCliDatabase } from "../core/database";
 import type { TextSink } from "./progress-bar";
 
@@ -20,6 +29,7 @@ Commands:
   status                       sync health, queues, dead letters, rate budget, import progress
   retry-dead <job>… | --all    send dead letters again (job ids as shown by status: 12, inbox:7)
   replay-webhook <event-id>    process a received ZenFlow webhook again
+  resume                       lift a pause ZenFlow asked for (Retry-After), for every ERP process
   import-catalog [--no-wait]   start the catalog import and show its progress
   sync-stock [--no-wait]       start a full stock sync and show its progress
 
@@ -79,7 +89,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.err.write(USAGE);
     return EXIT.usage;
   }
-  const known = ["status", "retry-dead", "replay-webhook", "import-catalog", "sync-stock"];
+  const known = ["status", "retry-dead", "replay-webhook", "resume", "import-catalog", "sync-stock"];
   if (!known.includes(command)) {
     io.err.write(`zenflow-erp: unknown command "${command}"\n\n${USAGE}`);
     return EXIT.usage;
@@ -151,6 +161,9 @@ function plan(
         });
         return (c) => retryDeadCommand(c, refs);
       }
+    case "resume":
+      if (rest.length) throw new CliUsageError("resume takes no arguments");
+      return (c) => resumeCommand(c);
     case "replay-webhook": {
       const [eventId, ...more] = rest;
       if (!eventId || more.length) throw new CliUsageError("replay-webhook takes the webhook's event id");

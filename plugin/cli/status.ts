@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock";
 import { assessHealth, queueCounts } from "../admin/health";
 import type { HealthStatus } from "../core/host-api";
 import type { KvStore } from "../core/kv-store";
+import { printable } from "../core/text";
 
 export interface CliStatus {
   status: HealthStatus;
@@ -58,7 +59,7 @@ export async function readStatus(db: Knex, state: KvStore, clock: Clock): Promis
   return {
     status: health.status,
     message: health.message ?? "",
-    checkedAt: new Date(now).toISOString(),
+    checkedAt: isoOrNull(now) ?? "",
     waiting: counts.pending,
     running: counts.running,
     deadLetters: counts.dead,
@@ -70,11 +71,11 @@ export async function readStatus(db: Knex, state: KvStore, clock: Clock): Promis
           used: budget.used,
           limits: Number.isFinite(budget.limits.perMinute) ? budget.limits : null,
           resetsAt: {
-            minute: new Date(budget.resets.minute).toISOString(),
-            hour: new Date(budget.resets.hour).toISOString(),
-            day: new Date(budget.resets.day).toISOString(),
+            minute: isoOrNull(budget.resets.minute) ?? "",
+            hour: isoOrNull(budget.resets.hour) ?? "",
+            day: isoOrNull(budget.resets.day) ?? "",
           },
-          pausedUntil: budget.pausedUntil > now ? new Date(budget.pausedUntil).toISOString() : null,
+          pausedUntil: budget.pausedUntil > now ? isoOrNull(budget.pausedUntil) : null,
           pauseReason: budget.pausedUntil > now ? budget.pauseReason : null,
         }
       : null,
@@ -141,7 +142,8 @@ export function formatStatus(s: CliStatus, now: number): string {
     }
     lines.push("Retry with: zenflow-erp retry-dead <job>… or --all");
   }
-  return lines.join("\n");
+  // ERP strings (order numbers, SKUs, messages) reach a terminal: no escape sequence gets through.
+  return lines.map(printable).join("\n");
 }
 
 /** "12/60" when the limit is known, else "12". */

@@ -1,10 +1,16 @@
 // The plugin's configuration: one zod schema that both validates what the host hands
 // us and generates the manifest's JSON Schema (scripts/gen-manifest.ts). A test fails
 // when manifest.json and this file drift apart. Property order is screen order.
+import { Cron } from "croner";
 import { z } from "zod";
 
 export const ZENFLOW_STATES = ["Pending", "In Progress", "Packed", "Completed", "Cancelled"] as const;
 export type ZenflowStateName = (typeof ZENFLOW_STATES)[number];
+
+/** Position along ZenFlow's fulfilment order (Pending 1 … Cancelled 5); 0 for anything else. */
+export function stateRank(state: string): number {
+  return ZENFLOW_STATES.indexOf(state as ZenflowStateName) + 1;
+}
 
 export const DEFAULT_STATUS_MAP: Record<ZenflowStateName, string> = {
   Pending: "awaiting_fulfillment",
@@ -14,7 +20,45 @@ export const DEFAULT_STATUS_MAP: Record<ZenflowStateName, string> = {
   Cancelled: "cancelled",
 };
 
-const cron = z.string().regex(/^\s*\S+(\s+\S+){4,5}\s*$/, "must be a cron expression with 5 or 6 fields, e.g. 0 3 * * *");
+/** A cron expression croner accepts and that ever fires ("99 * * * *" is refused, not silently never run). */
+const cron = z
+  .string()
+  .regex(/^\s*\S+(\s+\S+){4,5}\s*$/, "must be a cron expression with 5 or 6 fields, e.g. 0 3 * * *")
+  .refine((expr) => {
+    try {
+      return new Cron(expr, { timezone: "UTC", paused: true }).nextRun() !== null;
+    } catch {
+      return false;
+    }
+  }, "is not a cron expression that ever runs (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7)");
+
+/** Loopback hosts, where plain http is allowed (the sandbox, tests, a local proxy). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** https:// only; http:// only to a loopback address. Credentials in the URL are refused too. */
+export function apiAddressProblem(value: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (u.username || u.password) return "must not contain a user name or password";
+  if (u.protocol === "https:") return null;
+  if (u.protocol === "http:" && isLoopbackHost(u.hostname)) return null;
+  return "must be an https:// address (plain http:// only for 127.0.0.1 or localhost)";
+}
+
+const apiAddress = z
+  .string()
+  .regex(/^https?:\/\/\S+$/, "must start with https://")
+  .superRefine((v, ctx) => {
+    const problem = apiAddressProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 export const configSchema = z.object({
   apiKey: z.string().trim().min(8, "is too short to be a ZenFlow API key").meta({
@@ -23,7 +67,7 @@ export const configSchema = z.object({
       "Create it in ZenFlow under Settings > API Keys (it starts with zenflow_live_). It needs the scopes read:orders, write:orders, write:products, read:stock, write:stock, read:webhooks and write:webhooks — the 'Full Access' preset has them all. Stored encrypted and never shown again.",
     writeOnly: true,
   }),
-  baseUrl: z.url().default("https://api.zenflow.com.ar/api/v1").meta({
+  baseUrl: apiAddress.default("https://api.zenflow.com.ar/api/v1").meta({
     title: "ZenFlow API address",
     description: "Leave as is unless ZenFlow support gives you another address (for example a test environment).",
   }),
@@ -114,6 +158,11 @@ export const configSchema = z.object({
   maxConcurrentRequests: z.number().int().min(1).max(8).default(2).meta({
     title: "Parallel requests per ERP process",
     description: "How many requests one ERP process may have in flight to ZenFlow at once.",
+  }),
+  maxServerDelaySeconds: z.number().int().min(1).max(86_400).default(3600).meta({
+    title: "Longest pause ZenFlow may ask for (seconds)",
+    description:
+      "A Retry-After or rate-limit reset longer than this is shortened to it, so one odd answer cannot stop sending for days. An admin can also resume sending at once from the ZenFlow dashboard or with `zenflow-erp resume`.",
   }),
   maxAttempts: z.number().int().min(1).max(100).default(25).meta({
     title: "Attempts before giving up",

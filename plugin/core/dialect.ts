@@ -6,6 +6,19 @@ export function isMysql(db: Knex): boolean {
   return client === "mysql" || client === "mysql2";
 }
 
+/**
+ * INSERT unless a row with the same unique key exists. Never MySQL's INSERT IGNORE (what
+ * knex's onConflict().ignore() becomes there): IGNORE also turns a value too long for its
+ * column into a warning and stores it cut, and a cut key is another entity's key.
+ */
+export function insertIfAbsent(db: Knex, table: string, rows: Record<string, unknown> | Record<string, unknown>[], conflict: string[]) {
+  const first = conflict[0]!;
+  return db(table)
+    .insert(rows)
+    .onConflict(conflict)
+    .merge({ [first]: db.raw("??", [first]) });
+}
+
 /** A unique-constraint violation, whichever driver raised it. */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; errno?: number } | null;

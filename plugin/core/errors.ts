@@ -174,6 +174,37 @@ export class UnexpectedStatusError extends SyncError {
 }
 
 /**
+ * ZenFlow (or something in front of it) answered with a redirect. It is never followed: the
+ * request carries the API key and, for writes, customer names and addresses. Retryable (the
+ * address setting is wrong, not the record), naming only the target's origin.
+ */
+export class RedirectError extends SyncError {
+  readonly code = "redirect";
+  readonly retryable = true;
+  constructor(
+    readonly endpoint: string,
+    readonly status: number,
+    readonly targetOrigin: string | null,
+  ) {
+    super(
+      `ZenFlow answered ${endpoint} with a redirect (HTTP ${status}) to ${targetOrigin ?? "an unreadable address"}; redirects are never followed (the API key would go with it). Check the setting "ZenFlow API address".`,
+    );
+  }
+}
+
+/** ZenFlow's answer was larger than the plugin reads; reading stopped there. */
+export class ResponseTooLargeError extends SyncError {
+  readonly code = "response_too_large";
+  readonly retryable = true;
+  constructor(
+    readonly endpoint: string,
+    readonly limitBytes: number,
+  ) {
+    super(`ZenFlow's answer to ${endpoint} is larger than ${Math.round(limitBytes / 1_048_576)} MiB; the plugin stopped reading it`);
+  }
+}
+
+/**
  * ZenFlow answered 2xx with a body we cannot use. Retryable: the writes we make are
  * idempotent, and a bad deploy on ZenFlow's side is usually short-lived; the attempt
  * limit turns a lasting problem into a dead letter.
@@ -231,8 +262,31 @@ export const AUTH_ERROR_CODES = [
   "http_403",
 ];
 
+const SQL = /\b(insert\s+(ignore\s+)?into|select\s[\s\S]*\sfrom|update\s+\S+\s+set|delete\s+from|replace\s+into)\b/i;
+
+/**
+ * A database error as its driver code and the table, never its message: knex puts the whole
+ * statement with its bound values into the message (webhook payloads with customer data, the
+ * CSRF key being stored), and MariaDB's own text quotes values too ("Duplicate entry '…'").
+ * Null for anything that is not a database error.
+ */
+export function describeDbError(err: unknown): string | null {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== "object") return null;
+  const code = typeof e.code === "string" ? e.code : null;
+  const message = typeof e.message === "string" ? e.message : "";
+  if (!(code && /^(ER_|SQLITE_)/.test(code)) && !SQL.test(message)) return null;
+  // A driver's own words without a statement or a quoted value ("Deadlock found …", "no such
+  // table: …") carry no data: they are kept, they say more than the code.
+  if (!SQL.test(message) && !/['"`]/.test(message) && message) return message;
+  const table = /\b(?:into|from|update|join|table)\s+[`"']?([A-Za-z0-9_]+)/i.exec(message)?.[1];
+  return `database error ${code ?? "(no code)"}${table ? ` on ${table}` : ""}`;
+}
+
 /** A short, secret-free description of any thrown value, for logs and the dashboard. */
 export function describeError(err: unknown): string {
+  const db = describeDbError(err);
+  if (db) return db;
   if (err instanceof RejectedError) {
     const details = err.details.length ? ` (${err.details.map((d) => `${d.field}: ${d.message}`).join("; ")})` : "";
     return `${err.message}${details}`;

@@ -3,6 +3,7 @@
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
 import { Table } from "./tables";
+import { clip } from "./text";
 
 export type Outcome = "sent" | "noop" | "retry" | "dead" | "refused" | "applied" | "ignored" | "unmatched" | "received" | "discarded";
 
@@ -26,11 +27,11 @@ export class History {
     if (!entries.length) return;
     const at = this.clock.now();
     const rows = entries.map((e) => ({
-      entity_key: e.entityKey.slice(0, 191),
-      erp_ref: e.erpRef?.slice(0, 191) ?? null,
+      entity_key: clip(e.entityKey, 191),
+      erp_ref: e.erpRef == null ? null : clip(e.erpRef, 191),
       kind: e.kind,
       outcome: e.outcome,
-      message: e.message?.slice(0, 4000) ?? null,
+      message: e.message == null ? null : clip(e.message, 4000),
       zenflow_id: e.zenflowId ?? null,
       job_id: e.jobId ?? null,
       at,

@@ -3,6 +3,7 @@
 // (`kvKey<T>("name")`): no untyped string keys, and a reader gets the writer's type.
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
+import { insertIfAbsent } from "./dialect";
 import { Table } from "./tables";
 
 /** A key of zenflow_state and the type of the JSON value stored under it. */
@@ -66,10 +67,7 @@ export class KvStore {
   async getOrInit<T>(key: KvKey<T>, value: () => T): Promise<T> {
     const existing = await this.get(key);
     if (existing !== null) return existing;
-    await this.db(Table.state)
-      .insert({ key: key.name, value: JSON.stringify(value()), updated_at: this.clock.now() })
-      .onConflict("key")
-      .ignore();
+    await insertIfAbsent(this.db, Table.state, { key: key.name, value: JSON.stringify(value()), updated_at: this.clock.now() }, ["key"]);
     return (await this.get(key))!;
   }
 

@@ -2,7 +2,7 @@
 // A holder that dies simply stops renewing; another process takes over after the TTL.
 import type { Knex } from "knex";
 import type { Clock } from "./clock";
-import { affected } from "./dialect";
+import { affected, insertIfAbsent } from "./dialect";
 import { Table } from "./tables";
 
 export class Leases {
@@ -13,7 +13,7 @@ export class Leases {
 
   async tryAcquire(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const now = this.clock.now();
-    await this.db(Table.leases).insert({ name, holder: null, expires_at: 0 }).onConflict("name").ignore();
+    await insertIfAbsent(this.db, Table.leases, { name, holder: null, expires_at: 0 }, ["name"]);
     const n = await this.db(Table.leases)
       .where({ name })
       .andWhere((q) => q.where({ holder }).orWhereNull("holder").orWhere("expires_at", "<", now))

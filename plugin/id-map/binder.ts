@@ -2,8 +2,10 @@
 // Uniqueness lives in the table's constraints (entity type + ERP id, entity type + ZenFlow id).
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
-import { num, numOrNull } from "../core/dialect";
+import { insertIfAbsent, num, numOrNull } from "../core/dialect";
+import { MappingError } from "../core/errors";
 import { Table } from "../core/tables";
+import { clip, codePoints } from "../core/text";
 
 /** `stock` rows key an ERP SKU@location and only carry the time of the last applied ZenFlow level. */
 export type EntityType = "order" | "product" | "stock";
@@ -22,6 +24,47 @@ export interface Binding {
 }
 
 const TABLE = Table.idMap;
+
+/** One remote change of an entity: its state (or stock level), ZenFlow's time, its event id. */
+export interface RemoteVersion {
+  state: string;
+  at: number;
+  eventId: string;
+  /** Position along ZenFlow's fulfilment order (orders); 0 where there is none (stock). */
+  rank: number;
+  /** Stock: the level this change says came before it (previous_quantity). */
+  previous?: string | null;
+  /** How to rank a stored state (orders). */
+  rankOf?: (state: string) => number;
+}
+
+/**
+ * Whether `next` replaces `prev`: a strictly newer time always does, an older one never. At
+ * the same instant, a change that names the other as its predecessor (stock's
+ * previous_quantity) comes after it; otherwise the higher rank wins (an order moves forward
+ * along Pending → In Progress → Packed → Completed → Cancelled), then the larger event id, so
+ * the outcome never depends on the order the events arrived in. The same event never applies twice.
+ */
+export function supersedes(prev: RemoteVersion | null, next: RemoteVersion): boolean {
+  if (!prev) return true;
+  if (next.at !== prev.at) return next.at > prev.at;
+  if (next.eventId === prev.eventId) return false;
+  const nextFollows = next.previous != null && next.previous === prev.state;
+  const prevFollows = prev.previous != null && prev.previous === next.state;
+  if (nextFollows !== prevFollows) return nextFollows;
+  if (next.rank !== prev.rank) return next.rank > prev.rank;
+  return next.eventId > prev.eventId;
+}
+/** The binder's columns for ERP ids, references and barcodes (migration exact_identifiers). */
+export const BINDER_ID_MAX = 512;
+
+/** An ERP value too long to be stored whole is refused, never cut: a cut id is another record's id. */
+function checkLengths(type: EntityType, values: Record<string, string | null | undefined>): void {
+  const problems = Object.entries(values)
+    .filter(([, v]) => typeof v === "string" && codePoints(v) > BINDER_ID_MAX)
+    .map(([field]) => ({ field, message: `is longer than ${BINDER_ID_MAX} characters` }));
+  if (problems.length) throw new MappingError(`The ERP ${type} ${clip(String(values.erpId ?? ""), 40)}…`, problems);
+}
 
 function toBinding(r: Record<string, unknown>): Binding {
   return {
@@ -98,24 +141,26 @@ export class Binder {
   /** Records that a create is about to be sent, so a later cancel knows ZenFlow may have it. */
   async markAttempted(type: EntityType, items: { erpId: string; erpRef: string | null; barcode?: string | null }[]): Promise<void> {
     if (!items.length) return;
+    for (const i of items) checkLengths(type, { erpId: i.erpId, erpRef: i.erpRef, barcode: i.barcode });
     const now = this.clock.now();
-    await this.db(TABLE)
-      .insert(
-        items.map((i) => ({
-          entity_type: type,
-          erp_id: i.erpId,
-          erp_ref: i.erpRef,
-          barcode: i.barcode ?? null,
-          created_at: now,
-          updated_at: now,
-        })),
-      )
-      .onConflict(["entity_type", "erp_id"])
-      .ignore();
+    await insertIfAbsent(
+      this.db,
+      TABLE,
+      items.map((i) => ({
+        entity_type: type,
+        erp_id: i.erpId,
+        erp_ref: i.erpRef,
+        barcode: i.barcode ?? null,
+        created_at: now,
+        updated_at: now,
+      })),
+      ["entity_type", "erp_id"],
+    );
   }
 
   /** Stores what ZenFlow accepted. Fields left undefined are not changed. */
   async bind(type: EntityType, input: BindInput): Promise<void> {
+    checkLengths(type, { erpId: input.erpId, erpRef: input.erpRef, barcode: input.barcode });
     const now = this.clock.now();
     const values: Record<string, unknown> = { updated_at: now, synced_at: now };
     if (input.zenflowId !== undefined) values.zenflow_id = input.zenflowId;
@@ -148,12 +193,42 @@ export class Binder {
     await this.db(TABLE).where({ entity_type: type, erp_id: erpId }).update({ checked_at: at });
   }
 
-  /** Applies a remote state only if it is newer than the one applied before (webhook ordering). */
-  async advanceRemoteState(type: EntityType, erpId: string, state: string, at: number): Promise<boolean> {
-    const n = await this.db(TABLE)
-      .where({ entity_type: type, erp_id: erpId })
-      .andWhere((q) => q.whereNull("remote_updated_at").orWhere("remote_updated_at", "<=", at))
-      .update({ remote_state: state, remote_updated_at: at, updated_at: this.clock.now() });
-    return num(n) > 0;
+  /**
+   * Records `next` as the entity's remote state if it supersedes the one applied before
+   * (see supersedes()); returns whether it did. A compare-and-set on what was read, so two
+   * processes applying events of one entity at once cannot both win.
+   */
+  async advanceRemoteState(type: EntityType, erpId: string, next: RemoteVersion): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.db(TABLE).where({ entity_type: type, erp_id: erpId }).first();
+      if (!row) return false;
+      const prev: RemoteVersion | null =
+        row.remote_updated_at == null
+          ? null
+          : {
+              state: String(row.remote_state ?? ""),
+              at: num(row.remote_updated_at),
+              eventId: row.remote_event_id == null ? "" : String(row.remote_event_id),
+              rank: next.rankOf?.(String(row.remote_state ?? "")) ?? 0,
+              previous: row.remote_previous == null ? null : String(row.remote_previous),
+            };
+      if (!supersedes(prev, next)) return false;
+      const same = (column: string, v: unknown) => (q: Knex.QueryBuilder) =>
+        v == null ? q.whereNull(column) : q.where(column, v as string);
+      const n = await this.db(TABLE)
+        .where({ entity_type: type, erp_id: erpId })
+        .andWhere(same("remote_updated_at", row.remote_updated_at))
+        .andWhere(same("remote_state", row.remote_state))
+        .andWhere(same("remote_event_id", row.remote_event_id))
+        .update({
+          remote_state: next.state,
+          remote_updated_at: next.at,
+          remote_event_id: clip(next.eventId, 128),
+          remote_previous: next.previous == null ? null : clip(next.previous, 32),
+          updated_at: this.clock.now(),
+        });
+      if (num(n) > 0) return true;
+    }
+    return false;
   }
 }

@@ -1,6 +1,6 @@
 // A ZenFlow event as a row of zenflow_inbox: what the webhook receiver and the status
 // backstop write, so both feed the same synchronizers with the same ordering and dedupe.
-import { entityKey } from "./keys";
+import { boundedId, entityKey } from "./keys";
 import { Priority } from "./priorities";
 
 export type InboxKind = "order" | "stock" | "ignored";
@@ -39,11 +39,15 @@ export interface InboxEvent {
   priority?: number;
 }
 
+/**
+ * The row to insert. Every string is bounded here, whatever the caller passed, so the insert
+ * can never be cut by the database (nor turned into a warning by a non-strict server).
+ */
 export function toInboxRow(e: InboxEvent, now: number): Record<string, unknown> {
   const ignored = e.kind === "ignored";
   return {
-    event_id: e.eventId,
-    event: e.event,
+    event_id: boundedId(e.eventId, 128),
+    event: boundedId(e.event, 64),
     kind: e.kind,
     entity_key: e.entityKey,
     zenflow_created_at: e.zenflowCreatedAt,

@@ -6,6 +6,7 @@ import { describeError } from "../core/errors";
 import type { EventMeta, PluginLogger } from "../core/host-api";
 import type { EventLog } from "./event-log";
 import type { JobInput, JobRecorder } from "../jobs/job";
+import { boundedId } from "../jobs/keys";
 
 export interface EventRecorderDeps {
   log: EventLog;
@@ -31,7 +32,7 @@ export class EventRecorder implements JobRecorder {
   }
 
   async record(meta: EventMeta | undefined, job: JobInput): Promise<void> {
-    const eventId = typeof meta?.eventId === "string" && meta.eventId ? meta.eventId.slice(0, 128) : null;
+    const eventId = typeof meta?.eventId === "string" && meta.eventId ? boundedId(meta.eventId, 128) : null;
     try {
       await this.deps.log.append(job, eventId);
       this.onRecorded?.();

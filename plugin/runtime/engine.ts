@@ -50,12 +50,14 @@ export class Engine {
       limits: { perMinute: config.rateLimitPerMinute, perHour: config.rateLimitPerHour, perDay: config.rateLimitPerDay },
       clock,
       boundaryGuardMs: tuning.boundaryGuardMs,
+      maxPauseMs: config.maxServerDelaySeconds * 1000,
     });
     this.limiter = new RequestLimiter({ budget: this.budget, clock, maxConcurrent: config.maxConcurrentRequests, signal });
     const http = createHttp({
       baseUrl: config.baseUrl,
       apiKey: config.apiKey,
       timeoutMs: config.requestTimeoutMs,
+      maxDelayMs: config.maxServerDelaySeconds * 1000,
       clock,
       signal,
       onResponse: (info) => {

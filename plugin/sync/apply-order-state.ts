@@ -6,7 +6,7 @@
 // state already applied changes nothing. A short per-order lease keeps two processes from
 // interleaving their ERP writes for the same order.
 import type { ZenflowConfig, ZenflowStateName } from "../core/config";
-import { ZENFLOW_STATES } from "../core/config";
+import { ZENFLOW_STATES, stateRank } from "../core/config";
 import { isUniqueViolation } from "../core/dialect";
 import { ErpError, type ErpPort } from "../core/erp-port";
 import { ContentionError, describeError } from "../core/errors";
@@ -45,16 +45,18 @@ export function createOrderStateApplier(deps: OrderStateDeps): SyncHandler {
   async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
     const results = new Map<number, JobResult>();
     // One order's events run one after the other, oldest first; orders run side by side.
-    const byEntity = new Map<string, { job: QueueJob; env: Envelope | null; at: number }[]>();
+    const byEntity = new Map<string, { job: QueueJob; env: Envelope | null; at: number; rank: number }[]>();
     for (const job of jobs) {
       const env = parseEnvelope(job.payload);
       const at = env ? (instant(env.data.updated_at) ?? instant(env.created_at) ?? job.createdAt) : job.createdAt;
       const key = job.entityKey ?? `job:${job.id}`;
-      byEntity.set(key, [...(byEntity.get(key) ?? []), { job, env, at }]);
+      const rank = env ? stateRank(stateOf(normalizeEvent(env.event), env.data) ?? "") : 0;
+      byEntity.set(key, [...(byEntity.get(key) ?? []), { job, env, at, rank }]);
     }
     await Promise.all(
       [...byEntity].map(async ([entity, items]) => {
-        items.sort((a, b) => a.at - b.at || a.job.id - b.job.id);
+        // The order they are applied in is the order supersedes() ranks them: time, rank, event id.
+        items.sort((a, b) => a.at - b.at || a.rank - b.rank || compare(a.env?.id ?? "", b.env?.id ?? "") || a.job.id - b.job.id);
         const lease = leaseName.inboxEntity(entity);
         if (!(await leases.tryAcquire(lease, deps.workerId, 30_000))) {
           for (const i of items)
@@ -104,11 +106,11 @@ export function createOrderStateApplier(deps: OrderStateDeps): SyncHandler {
         message: `${label}: unknown ZenFlow state ${JSON.stringify(d.state_name ?? d.state_id)}`,
       };
 
-    if (!(await binder.advanceRemoteState("order", order.id, state, at))) {
+    if (!(await binder.advanceRemoteState("order", order.id, { state, at, eventId: env.id, rank: stateRank(state), rankOf: stateRank }))) {
       return {
         type: "done",
         outcome: "ignored",
-        message: `${label}: "${state}" is older than the state already applied; the order keeps its newer state`,
+        message: `${label}: "${state}" is not newer than the state already applied (same time or older); the order keeps that state`,
       };
     }
     const config = deps.config;
@@ -201,4 +203,8 @@ export function createOrderStateApplier(deps: OrderStateDeps): SyncHandler {
 export function parseEnvelope(payload: unknown): Envelope | null {
   const r = envelopeSchema.safeParse(payload);
   return r.success ? r.data : null;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -13,6 +13,7 @@ import type { QueueJob } from "../outbox/queue";
 import type { JobResult, SyncHandler } from "../outbox/worker";
 import { instant } from "../webhooks/envelope";
 import { parseEnvelope } from "./apply-order-state";
+import { stockBindingId } from "../jobs/keys";
 
 const stockData = z.object({
   product_id: z.union([z.number(), z.string()]).optional(),
@@ -21,6 +22,7 @@ const stockData = z.object({
   sku: z.string().nullable().optional(),
   location_id: z.string().min(1),
   quantity: z.number().finite(),
+  previous_quantity: z.number().finite().optional(),
   updated_at: z.string().optional(),
 });
 
@@ -72,10 +74,17 @@ export function createStockApplier(deps: StockApplierDeps): SyncHandler {
     const location = toErpLocation(deps.config, d.location_id);
     const at = instant(d.updated_at) ?? instant(env.created_at) ?? job.createdAt;
     // Stock events may arrive out of order: never let an older level overwrite a newer one.
-    const key = `${sku}@${location}`;
+    const key = stockBindingId(sku, location);
     await binder.bind("stock", { erpId: key, erpRef: sku });
-    if (!(await binder.advanceRemoteState("stock", key, String(d.quantity), at))) {
-      return { type: "done", outcome: "ignored", message: `${label}: older than the level already applied` };
+    const version = {
+      state: String(d.quantity),
+      at,
+      eventId: env.id,
+      rank: 0,
+      previous: d.previous_quantity === undefined ? null : String(d.previous_quantity),
+    };
+    if (!(await binder.advanceRemoteState("stock", key, version))) {
+      return { type: "done", outcome: "ignored", message: `${label}: not newer than the level already applied` };
     }
     if (d.quantity < 0)
       return {
@@ -103,8 +112,8 @@ export function createStockApplier(deps: StockApplierDeps): SyncHandler {
     kind: "stock",
     async run(jobs) {
       const results = new Map<number, JobResult>();
-      // One stock row's events in time order; rows side by side would race on nothing, but
-      // the order within a row matters.
+      // One stock row's events in arrival order; the binder decides which level is newer
+      // (time, then previous_quantity, then event id), whatever order they come in.
       const sorted = [...jobs].sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
       for (const job of sorted) {
         try {

@@ -6,7 +6,7 @@
 //   cancelled in the ERP             → POST /orders/:id/cancel (a note in the ERP if refused)
 import { ORDER_KIND, type OrderJobPayload, orderJob, orderJobPayloadSchema } from "../jobs/order-job";
 import type { ZenflowConfig } from "../core/config";
-import { erpCancelledStatus } from "../core/config";
+import { erpCancelledStatus, stateRank } from "../core/config";
 import type { Clock } from "../core/clock";
 import { NotFoundError, RejectedError, describeError } from "../core/errors";
 import type { ErpOrder } from "../core/host-api";
@@ -290,7 +290,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
           `ZenFlow could not cancel this order: ${err.zenflowMessage || "it is already completed"}. It may already have left the warehouse — contact the warehouse team.`,
         );
         // Recorded so the reconciliation does not ask (and note) again.
-        await binder.advanceRemoteState("order", order.id, "Completed", deps.clock.now());
+        await binder.advanceRemoteState("order", order.id, localState("Completed", deps.clock.now()));
         return {
           type: "done",
           outcome: "refused",
@@ -299,7 +299,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
       }
       throw err;
     }
-    await binder.advanceRemoteState("order", order.id, "Cancelled", deps.clock.now());
+    await binder.advanceRemoteState("order", order.id, localState("Cancelled", deps.clock.now()));
     return { type: "done", outcome: "sent", zenflowId: binding.zenflowId ?? undefined, message: `${label} cancelled in ZenFlow` };
   }
 
@@ -322,4 +322,9 @@ function rejectedResult(order: ErpOrder, err: RejectedError, index?: number): Jo
     .filter(Boolean)
     .join("; ");
   return { type: "dead", code: err.zenflowCode, message: `${orderLabel(order)}: ZenFlow rejected it — ${why || err.message}` };
+}
+
+/** A state learnt from ZenFlow's answer to our own request (not from a webhook). */
+function localState(state: "Completed" | "Cancelled", at: number) {
+  return { state, at, eventId: "", rank: stateRank(state), rankOf: stateRank };
 }

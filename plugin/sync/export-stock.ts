@@ -4,6 +4,7 @@
 // per-item errors (unknown SKU or location, negative quantity) become dead letters for
 // those rows only.
 import { STOCK_KIND, stockJobPayloadSchema } from "../jobs/stock-job";
+import { stockBindingId } from "../jobs/keys";
 import { Priority, type PriorityValue } from "../jobs/priorities";
 import type { ZenflowConfig } from "../core/config";
 import { type FieldProblem, MappingError, NotYetError, describeError } from "../core/errors";
@@ -101,7 +102,7 @@ export async function pushStock(
           continue;
         }
         await deps.binder.bind("stock", {
-          erpId: `${c.row.sku}@${c.row.erpLocation}`,
+          erpId: stockBindingId(c.row.sku, c.row.erpLocation),
           erpRef: c.row.sku,
           payloadHash: String(c.update.quantity),
         });
@@ -121,7 +122,7 @@ export function createStockExporter(deps: { client: ZenflowClient; binder: Binde
       const rows: StockRow[] = [];
       const keys = jobs.map((j) => {
         const p = stockJobPayloadSchema.safeParse(j.payload);
-        return p.success ? `${p.data.sku}@${p.data.locationId}` : "";
+        return p.success ? stockBindingId(p.data.sku, p.data.locationId) : "";
       });
       const last = await deps.binder.toExternalMany("stock", keys.filter(Boolean));
       jobs.forEach((job, i) => {

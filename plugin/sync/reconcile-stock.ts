@@ -8,7 +8,7 @@ import type { ZenflowConfig } from "../core/config";
 import type { ErpPort } from "../core/erp-port";
 import { type KvStore, kvKey } from "../core/kv-store";
 import type { Binder } from "../id-map/binder";
-import { entityKey } from "../jobs/keys";
+import { entityKey, stockBindingId } from "../jobs/keys";
 import { stockJob } from "../jobs/stock-job";
 import type { EventLog } from "../outbox/event-log";
 import type { JobQueue } from "../outbox/queue";
@@ -37,7 +37,7 @@ export async function reconcileStock(deps: ReconcileStockDeps, signal?: AbortSig
     if (signal?.aborted) return { scanned, queued };
     const page = await erp.listStock({ cursor, limit: PAGE });
     scanned += page.items.length;
-    const keyOf = (s: { sku: string; locationId: string }) => `${s.sku}@${s.locationId}`;
+    const keyOf = (s: { sku: string; locationId: string }) => stockBindingId(s.sku, s.locationId);
     const pushed = await binder.toExternalMany("stock", page.items.map(keyOf));
     const keys = page.items.map((s) => entityKey.stock(s.sku, s.locationId));
     const live = await deps.outbox.liveKeys(keys);

@@ -39,12 +39,9 @@ export function desiredEvents(config: ZenflowConfig): string[] {
 
 /** The path token, created once per installation. */
 export async function webhookToken(state: KvStore): Promise<string> {
-  const existing = await state.get(TOKEN_KEY);
-  if (existing?.token) return existing.token;
-  const token = randomBytes(24).toString("base64url");
-  await state.set(TOKEN_KEY, { token });
-  // Two processes may race here: whichever write landed last is the token.
-  return (await state.get(TOKEN_KEY))!.token;
+  // Two processes starting at once both get the token that landed first: a second one
+  // would replace the URL the first one already registered at ZenFlow.
+  return (await state.getOrInit(TOKEN_KEY, () => ({ token: randomBytes(24).toString("base64url") }))).token;
 }
 
 export async function webhookUrl(state: KvStore, publicUrl: string): Promise<string> {
@@ -60,7 +57,7 @@ export function validSecrets(reg: Registration | null, config: ZenflowConfig, no
   const out: string[] = [];
   if (config.webhookSecret) out.push(config.webhookSecret);
   if (reg && reg.keyId === keyIdOf(config.apiKey)) {
-    const current = open(config.apiKey, reg.secret);
+    const current = reg.secret ? open(config.apiKey, reg.secret) : null;
     if (current) out.push(current);
     for (const p of reg.previous) {
       if (p.until <= now) continue;
@@ -69,6 +66,34 @@ export function validSecrets(reg: Registration | null, config: ZenflowConfig, no
     }
   }
   return out;
+}
+
+/**
+ * The API key changed: the secrets sealed under the old one are sealed again under the new
+ * one, so deliveries ZenFlow still signs with them verify for ROTATION_GRACE_MS, as promised.
+ * The current secret becomes a previous one (its subscription belongs to the old key; the next
+ * subscription check makes a new one). Run by every process that sees the change; the first
+ * one's write wins and the others find nothing left under the old key.
+ */
+export async function resealForNewKey(state: KvStore, oldApiKey: string, newApiKey: string, now: number): Promise<boolean> {
+  const reg = await readRegistration(state);
+  if (!reg || reg.keyId !== keyIdOf(oldApiKey) || keyIdOf(oldApiKey) === keyIdOf(newApiKey)) return false;
+  const reseal = (sealed: string) => {
+    const plain = sealed ? open(oldApiKey, sealed) : null;
+    return plain ? seal(newApiKey, plain) : null;
+  };
+  const current = reseal(reg.secret);
+  const previous = [
+    ...(current ? [{ secret: current, until: now + ROTATION_GRACE_MS }] : []),
+    ...reg.previous
+      .filter((p) => p.until > now)
+      .flatMap((p) => {
+        const s = reseal(p.secret);
+        return s ? [{ secret: s, until: p.until }] : [];
+      }),
+  ].slice(0, 5);
+  await state.set(REGISTRATION_KEY, { ...reg, keyId: keyIdOf(newApiKey), secret: "", previous });
+  return true;
 }
 
 export interface EnsureDeps {
@@ -114,7 +139,7 @@ export async function ensureSubscription(deps: EnsureDeps): Promise<EnsureOutcom
   const now = clock.now();
   // Earlier secrets keep verifying for a while: ZenFlow may still deliver under them.
   const previous = (reg?.keyId === keyId ? [{ secret: reg.secret, until: now + ROTATION_GRACE_MS }, ...reg.previous] : [])
-    .filter((p) => p.until > now)
+    .filter((p) => p.secret && p.until > now)
     .slice(0, 5);
   const next: Registration = {
     keyId,

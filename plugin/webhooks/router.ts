@@ -2,14 +2,21 @@
 //
 //   POST /webhooks/<token>
 //
-// In this order: unknown path or token → 404; body over 1 MB → 413; missing or wrong
-// signature (checked on the raw bytes, constant-time, before parsing) → 401; no secret known
-// yet → 503 so ZenFlow retries; malformed JSON or envelope → 400; stored in zenflow_inbox
-// (event id unique) → 200, a duplicate → 200 without storing again; database unavailable →
-// 503. Nothing is processed inside the request: the inbox worker does that. Business
-// problems never turn into error statuses (ZenFlow could switch the hook off).
+// In this order, each check before the next byte is read: plugin unconfigured, or unknown
+// path or token → 404 (whoever probes learns nothing, and the connection is closed rather
+// than drained); Content-Length over 1 MB → 413; more unauthenticated bodies in flight than
+// the process allows → 503 with Retry-After. Then the body is read, at most 1 MB (413) within
+// READ_DEADLINE_MS (408); the signature is checked over exactly the bytes that arrived,
+// constant-time, before anything is parsed or inflated (missing or wrong → 401; no secret
+// known yet → 503 so ZenFlow retries). A gzip or deflate body is inflated only after it
+// verified, to at most 1 MB; any other Content-Encoding → 415. Malformed JSON or envelope →
+// 400; stored in zenflow_inbox (event id unique) → 200, a duplicate → 200 without storing
+// again; database unavailable → 503. Nothing is processed inside the request: the inbox
+// worker does that. Business problems never turn into error statuses (ZenFlow could switch
+// the hook off).
 import { timingSafeEqual } from "node:crypto";
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { inflateSync, gunzipSync } from "node:zlib";
+import type { NextFunction, Request, Response, Router } from "express";
 import { describeError } from "../core/errors";
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
@@ -21,8 +28,13 @@ import { envelopeSchema, instant, normalizeEvent } from "./envelope";
 import { readRegistration, validSecrets, webhookToken } from "./registration";
 import { InboxIngest } from "./ingest";
 import { verifySignature } from "./signature";
-
-const MAX_BODY = "1mb";
+import { printable } from "../core/text";
+const MAX_BODY = 1_048_576;
+/** How long a delivery may take to send its body. */
+export const READ_DEADLINE_MS = 10_000;
+/** Bodies being read before their signature is checked, per process, and their bytes together. */
+export const MAX_UNVERIFIED_READS = 256;
+export const MAX_UNVERIFIED_BYTES = 16 * MAX_BODY;
 /** How long a process trusts its cached token and secrets before reading them again. */
 const CACHE_MS = 5000;
 
@@ -63,30 +75,61 @@ export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void
 
   function answer(res: Response, status: number, result: string, body: Record<string, unknown>): void {
     deps.metrics.webhookDeliveries.inc({ result });
+    if (res.headersSent) return;
     res.status(status).json(body);
   }
 
-  const raw = express.raw({ type: () => true, limit: MAX_BODY });
+  /** Answers before (or instead of) reading the body: the connection closes, so the rest is never read. */
+  function refuse(res: Response, status: number, result: string, body: Record<string, unknown>): void {
+    res.set("Connection", "close");
+    answer(res, status, result, body);
+  }
+
+  const reads = { count: 0, bytes: 0 };
 
   // Started before the body is read, so the time includes receiving it.
-  router.post("/webhooks/:token", (req: Request, res: Response, next: NextFunction) => {
+  router.post("/webhooks/:token", async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
     res.once("finish", () => deps.metrics.webhookLatency.observe(Number(process.hrtime.bigint() - started) / 1e9));
-    next();
-  });
-  router.post("/webhooks/:token", raw, async (req: Request, res: Response) => {
     const config = deps.config();
-    if (!config) return answer(res, 503, "unavailable", { error: "not ready" });
+    // Unconfigured looks like not installed: a prober learns nothing.
+    if (!config) return refuse(res, 404, "not_found", { error: "not found" });
     let creds: Credentials;
     try {
       creds = await credentials(config);
     } catch {
       res.set("Retry-After", "30");
-      return answer(res, 503, "unavailable", { error: "temporarily unavailable" });
+      return refuse(res, 503, "unavailable", { error: "temporarily unavailable" });
     }
-    if (!sameString(String(req.params.token ?? ""), creds.token)) return answer(res, 404, "not_found", { error: "not found" });
+    if (!sameString(String(req.params.token ?? ""), creds.token)) return refuse(res, 404, "not_found", { error: "not found" });
 
-    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const declared = Number(req.get("content-length"));
+    if (Number.isFinite(declared) && declared > MAX_BODY) return refuse(res, 413, "too_large", { error: "body too large (1 MB at most)" });
+    const encoding = (req.get("content-encoding") ?? "identity").trim().toLowerCase();
+    if (!["identity", "gzip", "x-gzip", "deflate"].includes(encoding))
+      return refuse(res, 415, "unsupported_encoding", { error: "Content-Encoding must be identity, gzip or deflate" });
+    if (reads.count >= MAX_UNVERIFIED_READS) {
+      res.set("Retry-After", "5");
+      return refuse(res, 503, "busy", { error: "too many deliveries at once; retry shortly" });
+    }
+
+    let body: Buffer;
+    reads.count++;
+    try {
+      const read = await readBody(req, reads);
+      if (read === "too_large") return refuse(res, 413, "too_large", { error: "body too large (1 MB at most)" });
+      if (read === "busy") {
+        res.set("Retry-After", "5");
+        return refuse(res, 503, "busy", { error: "too many deliveries at once; retry shortly" });
+      }
+      if (read === "timeout") return refuse(res, 408, "timeout", { error: `the body did not arrive within ${READ_DEADLINE_MS / 1000} s` });
+      if (read === "aborted") return;
+      body = read;
+    } finally {
+      reads.count--;
+    }
+
+    // The signature covers the bytes as they were sent (compressed, if they were).
     const header = req.get(config.webhookSignatureHeader);
     let valid = verifySignature(body, header, creds.secrets, config.webhookSignatureEncoding);
     if (!valid && header) {
@@ -99,6 +142,14 @@ export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void
       return answer(res, 503, "unavailable", { error: "webhook secret not known yet" });
     }
     if (!valid) return answer(res, 401, "bad_signature", { error: header ? "invalid signature" : "missing signature" });
+    if (encoding !== "identity") {
+      try {
+        const inflate = encoding === "deflate" ? inflateSync : gunzipSync;
+        body = inflate(body, { maxOutputLength: MAX_BODY });
+      } catch {
+        return answer(res, 400, "malformed", { error: "the compressed body is corrupt or inflates beyond 1 MB" });
+      }
+    }
 
     let json: unknown;
     try {
@@ -132,7 +183,7 @@ export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void
       );
       if (!stored) return answer(res, 200, "duplicate", { received: true, duplicate: true });
     } catch (err) {
-      deps.log.error({ err: describeError(err), eventId: env.id }, "could not store a ZenFlow webhook; ZenFlow will retry");
+      deps.log.error({ err: describeError(err), eventId: printable(env.id) }, "could not store a ZenFlow webhook; ZenFlow will retry");
       res.set("Retry-After", "10");
       return answer(res, 503, "unavailable", { error: "temporarily unavailable" });
     }
@@ -143,13 +194,52 @@ export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void
     });
   });
 
-  // Errors raised before our handler (body too large, aborted upload) end here.
+  // Anything thrown before an answer ends here, never in the host's error page.
   router.use("/webhooks", (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const status = (err as { status?: number; type?: string }).status;
     if (res.headersSent) return next(err);
-    if (status === 413) return answer(res, 413, "too_large", { error: "body too large (1 MB at most)" });
-    if (status && status >= 400 && status < 500) return answer(res, 400, "malformed", { error: "unreadable request" });
-    return answer(res, 503, "unavailable", { error: "temporarily unavailable" });
+    deps.log.error({ err: describeError(err) }, "the ZenFlow webhook endpoint failed");
+    return refuse(res, 503, "unavailable", { error: "temporarily unavailable" });
+  });
+}
+
+type ReadResult = Buffer | "too_large" | "busy" | "timeout" | "aborted";
+
+/**
+ * The request body, read within READ_DEADLINE_MS and at most MAX_BODY bytes, while all reads
+ * of this process together hold at most MAX_UNVERIFIED_BYTES. On any refusal the stream is
+ * paused, never drained: the answer closes the connection.
+ */
+function readBody(req: Request, reads: { bytes: number }): Promise<ReadResult> {
+  // A host that parsed the body already (it should not) hands it over as it is.
+  if (Buffer.isBuffer(req.body) && req.readableEnded) return Promise.resolve(req.body);
+  return new Promise<ReadResult>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (r: ReadResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reads.bytes -= size;
+      req.off("data", onData).off("end", onEnd).off("error", onAbort).off("aborted", onAbort).off("close", onClose);
+      if (!Buffer.isBuffer(r)) req.pause();
+      resolve(r);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      reads.bytes += chunk.length;
+      if (size > MAX_BODY) return finish("too_large");
+      if (reads.bytes > MAX_UNVERIFIED_BYTES) return finish("busy");
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(Buffer.concat(chunks, size));
+    const onAbort = () => finish("aborted");
+    const onClose = () => {
+      if (!req.complete) finish("aborted");
+    };
+    const timer = setTimeout(() => finish("timeout"), READ_DEADLINE_MS);
+    timer.unref();
+    req.on("data", onData).once("end", onEnd).once("error", onAbort).once("aborted", onAbort).once("close", onClose);
   });
 }
 

@@ -1,6 +1,12 @@
 // One function that performs a ZenFlow request: X-API-Key auth, a timeout, the
 // envelope check and the mapping of every failure to a typed, classified error.
 // Nothing here knows about budgets or retries; the transport above it does.
+//
+// What ZenFlow (or anything between us and it) says is bounded here: redirects are never
+// followed, an answer is read up to MAX_RESPONSE_BYTES (counted while streaming, after
+// decompression), and every delay a server asks for (Retry-After, X-RateLimit-Reset) is
+// parsed strictly and capped at `maxDelayMs`; a value that is not one of the documented
+// forms counts as absent.
 import type { z } from "zod";
 import {
   AbortedError,
@@ -11,7 +17,9 @@ import {
   NetworkError,
   NotFoundError,
   RateLimitError,
+  RedirectError,
   RejectedError,
+  ResponseTooLargeError,
   ServerError,
   TimeoutError,
   UnexpectedStatusError,
@@ -56,6 +64,10 @@ export interface HttpOptions {
   clock: Clock;
   /** Aborted when the plugin deactivates. */
   signal?: AbortSignal;
+  /** The longest delay a server may impose (Retry-After, reset); default 1 hour. */
+  maxDelayMs?: number;
+  /** The most bytes of one answer that are read; default MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
   onResponse?: (info: ResponseInfo) => void;
 }
 
@@ -70,27 +82,93 @@ export function buildUrl(baseUrl: string, path: string, query?: Record<string, Q
   return url.toString();
 }
 
-export function parseRateLimit(headers: Headers): RateLimitInfo | null {
-  const limit = Number(headers.get("x-ratelimit-limit"));
-  const remaining = Number(headers.get("x-ratelimit-remaining"));
-  const reset = Number(headers.get("x-ratelimit-reset"));
-  if (!headers.has("x-ratelimit-remaining") || !Number.isFinite(remaining) || !Number.isFinite(limit)) return null;
-  // The docs say "Unix timestamp (seconds)"; tolerate milliseconds too.
-  const resetAt = Number.isFinite(reset) && reset > 0 ? (reset > 1e12 ? reset : reset * 1000) : 0;
-  return { limit, remaining, resetAt };
+/** The largest answer read from ZenFlow (the biggest documented page, 100 rows, is far smaller). */
+export const MAX_RESPONSE_BYTES = 4 * 1_048_576;
+/** The default cap on any server-supplied delay (the setting "Longest pause ZenFlow may ask for"). */
+export const DEFAULT_MAX_DELAY_MS = 3_600_000;
+
+const INTEGER = /^\s*\d{1,16}\s*$/;
+/** delay-seconds; fractions are tolerated (rounded up to the millisecond). */
+const SECONDS = /^\s*\d{1,16}(\.\d{1,9})?\s*$/;
+// HTTP dates (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms.
+const HTTP_DATE =
+  /^\s*(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})\s*$/;
+
+/**
+ * X-RateLimit-Reset as an instant (epoch ms), or null when it is not a plausible one. The docs
+ * say Unix seconds; Unix milliseconds and seconds-from-now are accepted too, whichever lands
+ * within a day of now. The result is never more than `maxDelayMs` ahead.
+ */
+export function parseReset(raw: string | null, now: number, maxDelayMs = DEFAULT_MAX_DELAY_MS): number | null {
+  if (raw === null || !INTEGER.test(raw)) return null;
+  const n = Number(raw);
+  const near = (t: number) => t >= now - 86_400_000 && t <= now + 86_400_000;
+  const at = near(n * 1000) ? n * 1000 : near(n) ? n : n <= 86_400 ? now + n * 1000 : null;
+  return at === null ? null : Math.min(at, now + maxDelayMs);
 }
 
-/** Retry-After is seconds or an HTTP date; when absent, fall back to the reset header, then 30 s. */
-export function retryAfterMs(headers: Headers, now: number, rate: RateLimitInfo | null): number {
+export function parseRateLimit(headers: Headers, now = Date.now(), maxDelayMs = DEFAULT_MAX_DELAY_MS): RateLimitInfo | null {
+  const count = (name: string) => {
+    const raw = headers.get(name);
+    return raw !== null && INTEGER.test(raw) ? Number(raw) : null;
+  };
+  const limit = count("x-ratelimit-limit");
+  const remaining = count("x-ratelimit-remaining");
+  if (limit === null || remaining === null || remaining > limit) return null;
+  return { limit, remaining, resetAt: parseReset(headers.get("x-ratelimit-reset"), now, maxDelayMs) ?? 0 };
+}
+
+/**
+ * How long a 429 asks us to wait, capped at `maxDelayMs`. Retry-After is delay-seconds or an
+ * HTTP date; anything else (negative, "1e20", "soon") counts as absent. Without one, the reset
+ * header decides, then 30 s.
+ */
+export function retryAfterMs(headers: Headers, now: number, rate: RateLimitInfo | null, maxDelayMs = DEFAULT_MAX_DELAY_MS): number {
   const raw = headers.get("retry-after");
-  if (raw) {
-    const secs = Number(raw);
-    if (Number.isFinite(secs) && secs >= 0) return Math.ceil(secs * 1000);
-    const date = Date.parse(raw);
-    if (Number.isFinite(date)) return Math.max(0, date - now);
+  let ms: number | null = null;
+  if (raw !== null && SECONDS.test(raw)) ms = Math.ceil(Number(raw) * 1000);
+  else if (raw !== null && HTTP_DATE.test(raw)) {
+    // asctime carries no zone but means GMT, like the other two forms.
+    const date = Date.parse(/GMT\s*$/.test(raw) ? raw : `${raw.trim()} GMT`);
+    if (Number.isFinite(date)) ms = Math.max(0, date - now);
   }
-  if (rate && rate.resetAt > now) return rate.resetAt - now;
-  return 30_000;
+  if (ms === null && rate && rate.resetAt > now) ms = rate.resetAt - now;
+  return Math.min(ms ?? 30_000, maxDelayMs);
+}
+
+/** The answer's body as text, read while counting: more than `limit` bytes is an error, and the rest is never read. */
+async function readCapped(res: Response, endpoint: string, limit: number): Promise<string> {
+  const declared = Number(res.headers.get("content-length"));
+  // Content-Length counts encoded bytes; the count below is after decompression. Both are capped.
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ResponseTooLargeError(endpoint, limit);
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new ResponseTooLargeError(endpoint, limit);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The origin a redirect points at (never its path or query, which may carry anything). */
+function redirectOrigin(location: string | null, base: string): string | null {
+  if (!location) return null;
+  try {
+    return new URL(location, base).origin;
+  } catch {
+    return null;
+  }
 }
 
 function normalizeDetails(details: unknown): FieldProblem[] {
@@ -122,6 +200,7 @@ export function classifyStatus(
   headers: Headers,
   now: number,
   rate: RateLimitInfo | null,
+  maxDelayMs = DEFAULT_MAX_DELAY_MS,
 ): SyncError {
   const parsed = errorEnvelopeSchema.safeParse(body);
   const zCode = parsed.success ? parsed.data.error.code : "";
@@ -130,7 +209,7 @@ export function classifyStatus(
   const said = zCode ? ` (${zCode}${zMessage ? `: ${zMessage}` : ""})` : "";
 
   if (status === 429 || zCode === "rate_limit_exceeded") {
-    const wait = retryAfterMs(headers, now, rate);
+    const wait = retryAfterMs(headers, now, rate, maxDelayMs);
     return new RateLimitError(`ZenFlow rate limit reached on ${endpoint}; retry in ${Math.ceil(wait / 1000)} s`, wait);
   }
   if (status === 401 || status === 403) {
@@ -161,10 +240,12 @@ export function createHttp(opts: HttpOptions): HttpSend {
     if (opts.signal?.aborted) throw new AbortedError(`${req.endpoint} not sent: the plugin is stopping`);
     const timeout = AbortSignal.timeout(opts.timeoutMs);
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    const maxDelayMs = opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+    const url = buildUrl(opts.baseUrl, req.path, req.query);
     let res: Response;
     let text: string;
     try {
-      res = await fetch(buildUrl(opts.baseUrl, req.path, req.query), {
+      res = await fetch(url, {
         method: req.method,
         headers: {
           "X-API-Key": opts.apiKey,
@@ -172,12 +253,19 @@ export function createHttp(opts: HttpOptions): HttpSend {
           ...(req.body !== undefined ? { "Content-Type": "application/json" } : {}),
         },
         body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
+        // Never follow: the key (and, on 307/308, the order body) would go to wherever it points.
+        redirect: "manual",
         signal,
       });
-      text = await res.text();
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new RedirectError(req.endpoint, res.status, redirectOrigin(res.headers.get("location"), url));
+      }
+      text = await readCapped(res, req.endpoint, opts.maxResponseBytes ?? MAX_RESPONSE_BYTES);
     } catch (err) {
       let error: SyncError;
-      if (timeout.aborted) error = new TimeoutError(`ZenFlow did not answer ${req.endpoint} within ${opts.timeoutMs} ms`);
+      if (err instanceof RedirectError || err instanceof ResponseTooLargeError) error = err;
+      else if (timeout.aborted) error = new TimeoutError(`ZenFlow did not answer ${req.endpoint} within ${opts.timeoutMs} ms`);
       else if (opts.signal?.aborted) error = new AbortedError(`${req.endpoint} interrupted: the plugin is stopping`);
       else error = new NetworkError(`Could not reach ZenFlow for ${req.endpoint}: ${networkCause(err)}`, { cause: err });
       report(null, null, error);
@@ -185,7 +273,7 @@ export function createHttp(opts: HttpOptions): HttpSend {
     }
 
     const now = opts.clock.now();
-    const rateLimit = parseRateLimit(res.headers);
+    const rateLimit = parseRateLimit(res.headers, now, maxDelayMs);
     let body: unknown = undefined;
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -194,7 +282,7 @@ export function createHttp(opts: HttpOptions): HttpSend {
     }
 
     if (res.status < 200 || res.status >= 300) {
-      const error = classifyStatus(req.endpoint, res.status, body, res.headers, now, rateLimit);
+      const error = classifyStatus(req.endpoint, res.status, body, res.headers, now, rateLimit, maxDelayMs);
       report(res.status, rateLimit, error);
       throw error;
     }
@@ -206,7 +294,7 @@ export function createHttp(opts: HttpOptions): HttpSend {
     }
     if (envelope.success === false) {
       // A 2xx carrying an error envelope: treat it as the error it describes.
-      const error = classifyStatus(req.endpoint, 400, body, res.headers, now, rateLimit);
+      const error = classifyStatus(req.endpoint, 400, body, res.headers, now, rateLimit, maxDelayMs);
       report(res.status, rateLimit, error);
       throw error;
     }

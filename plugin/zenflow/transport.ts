@@ -11,6 +11,9 @@ import type { HttpSend, ZenflowRequest, ZenflowResponse } from "./http";
 import { Priority, type PriorityValue } from "../jobs/priorities";
 import type { Transport } from "./client";
 
+/** How long this process alone holds back after a 429 (the shared pause does the rest). */
+const LOCAL_PAUSE_MAX_MS = 10_000;
+
 export interface TransportDeps {
   http: HttpSend;
   limiter: RequestLimiter;
@@ -46,7 +49,9 @@ export function createTransport(deps: TransportDeps): Transport {
             if (err.retryAt !== undefined) throw err; // our own local refusal above
             const until = clock.now() + err.retryAfterMs;
             err.retryAt = until;
-            localPauseUntil = Math.max(localPauseUntil, until);
+            // Only for requests of this process that already hold a token: every later one
+            // meets the shared pause, which an admin can lift ("Resume sending now").
+            localPauseUntil = Math.max(localPauseUntil, Math.min(until, clock.now() + LOCAL_PAUSE_MAX_MS));
             await budget.pause(until, "ZenFlow asked to slow down (HTTP 429)");
             log.warn({ endpoint: req.endpoint, retryAfterMs: err.retryAfterMs }, "ZenFlow rate limit hit; all processes pause");
           } else if (err instanceof AuthError && err.blocksEverything) {

@@ -7,51 +7,13 @@ import { clearProgress, writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { addSandboxProduct, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+import { admin, adminBase, dashboard, flashOf, post, tokenFor } from "../support/admin";
 
 const WEBHOOK_SECRET = "whsec_dashboard_test_secret_value";
 const KNOWN_BARCODE = "7791000000017";
 
 function order(i: number, barcode: string, over: Partial<NewOrderInput> = {}): NewOrderInput {
   return newOrder(i, { items: [{ sku: `SKU-D-${i}`, barcode, quantity: 1, unitPrice: "5.00" }], ...over });
-}
-
-function base(stack: Stack): string {
-  return `${stack.main.host.url}/admin/plugins/zenflow`;
-}
-
-async function admin(stack: Stack, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${base(stack)}${path}`, {
-    redirect: "manual",
-    ...init,
-    headers: { Authorization: `Bearer ${stack.main.host.adminToken}`, ...(init.headers as Record<string, string> | undefined) },
-  });
-}
-
-async function dashboard(stack: Stack, query = ""): Promise<string> {
-  const res = await admin(stack, `/${query}`);
-  assert.equal(res.status, 200);
-  return res.text();
-}
-
-/** The CSRF token of the first form posting to `action`, as a browser would submit it. */
-function tokenFor(page: string, action: string): string {
-  const m = new RegExp(`<form method="post" action="${action}"[^>]*>\\s*<input type="hidden" name="csrf" value="([^"]+)"`).exec(page);
-  assert.ok(m, `a ${action} form on the page`);
-  return m[1]!;
-}
-
-async function post(stack: Stack, action: string, fields: Record<string, string>): Promise<Response> {
-  return admin(stack, `/${action}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(fields).toString(),
-  });
-}
-
-/** The flash message a POST redirects to. */
-function flashOf(res: Response): string {
-  const location = res.headers.get("location") ?? "";
-  return new URLSearchParams(location.slice(location.indexOf("?") + 1)).get("flash") ?? "";
 }
 
 async function outboxRow(stack: Stack, erpRef: string, status?: string) {
@@ -76,7 +38,7 @@ for (const kind of testDbKinds()) {
     });
 
     it("answers 401 without the host's admin auth, and the public router reveals no status or metrics", async () => {
-      const url = base(stack);
+      const url = adminBase(stack);
       for (const path of ["/", "/metrics"]) {
         assert.equal((await fetch(`${url}${path}`, { redirect: "manual" })).status, 401, `GET ${path} without auth`);
         const wrong = await fetch(`${url}${path}`, { headers: { Authorization: "Bearer not-the-token" }, redirect: "manual" });

@@ -20,7 +20,7 @@ for (const kind of testDbKinds()) {
       await stack?.close();
     });
 
-    it("purges only finished jobs, processed webhooks, history and event ids older than the retention", async () => {
+    it("purges only finished jobs, processed and dead webhooks, history and event ids older than the retention, and idle inbox leases", async () => {
       const db = stack.db.knex;
       const now = Date.now();
       const old = now - 31 * DAY;
@@ -65,9 +65,9 @@ for (const kind of testDbKinds()) {
         ...["done", "superseded", "discarded", "dead"].map((s) => outbox(s, recent, "recent")),
       ]);
       await db("zenflow_inbox").insert([
-        ...["done", "done", "ignored", "discarded"].map((s) => inbox(s, old, "old")),
-        ...["dead", "pending"].map((s) => inbox(s, old, "keep")),
-        ...["done", "ignored"].map((s) => inbox(s, recent, "recent")),
+        ...["done", "done", "ignored", "discarded", "dead"].map((s) => inbox(s, old, "old")),
+        ...["pending"].map((s) => inbox(s, old, "keep")),
+        ...["done", "ignored", "dead"].map((s) => inbox(s, recent, "recent")),
       ]);
       await db("zenflow_history").insert(
         [...Array(7).fill(old), ...Array(3).fill(recent)].map((at, i) => ({
@@ -82,9 +82,15 @@ for (const kind of testDbKinds()) {
         ...[1, 2].map((i) => ({ event_id: `seen-new-${i}`, seen_at: recent })),
       ]);
 
+      // A per-order inbox lease released long ago, one held right now, and a task's lease.
+      await db("zenflow_leases").insert([
+        { name: "inbox:released-long-ago", holder: null, expires_at: 0 },
+        { name: "inbox:held-now", holder: "p1", expires_at: now + 60_000 },
+        { name: "task:hk-test", holder: null, expires_at: 0 },
+      ]);
       // Batches of 2 with the pause: several statements per table.
       const report = await purgeExpired({ db, clock: systemClock, retentionDays: 30, batchSize: 2, pauseMs: 1 });
-      assert.deepEqual({ ...report, cutoff: undefined }, { cutoff: undefined, outbox: 7, inbox: 4, history: 7, seenEvents: 5 });
+      assert.deepEqual({ ...report, cutoff: undefined }, { cutoff: undefined, outbox: 7, inbox: 5, history: 7, seenEvents: 5, leases: 1 });
 
       const left = async (table: string, col: string) =>
         (await db(table).select(col, "status").orderBy("id")).map((r: Record<string, unknown>) => `${r[col]}:${r.status}`);
@@ -102,7 +108,7 @@ for (const kind of testDbKinds()) {
       );
       assert.deepEqual(
         (await left("zenflow_inbox", "event_id")).map((s) => s.replace(/-\d+:/, ":")),
-        ["evt-hk-keep:dead", "evt-hk-keep:pending", "evt-hk-recent:done", "evt-hk-recent:ignored"],
+        ["evt-hk-keep:pending", "evt-hk-recent:done", "evt-hk-recent:ignored", "evt-hk-recent:dead"],
       );
       assert.deepEqual(
         (await db("zenflow_history").where("entity_key", "like", "order:hk-h%").select("at")).map((r: { at: unknown }) => Number(r.at)),
@@ -111,6 +117,12 @@ for (const kind of testDbKinds()) {
       assert.deepEqual(
         (await db("zenflow_seen_events").select("event_id").orderBy("event_id")).map((r: { event_id: string }) => r.event_id),
         ["seen-new-1", "seen-new-2"],
+      );
+      assert.deepEqual(
+        (await db("zenflow_leases").whereIn("name", ["inbox:released-long-ago", "inbox:held-now", "task:hk-test"]).orderBy("name")).map(
+          (r: { name: string }) => r.name,
+        ),
+        ["inbox:held-now", "task:hk-test"],
       );
       // A second pass finds nothing more.
       const again = await purgeExpired({ db, clock: systemClock, retentionDays: 30, pauseMs: 0 });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { ErpOrder } from "../../plugin/core/host-api";
-import { leaseName } from "../../plugin/jobs/keys";
+import { entityKey, leaseName } from "../../plugin/jobs/keys";
 import { HostProcess } from "../chaos/host-process";
 import { newOrder, newProduct } from "../support/builders";
 import { testDbKinds } from "../support/db";
@@ -219,7 +219,7 @@ for (const kind of testDbKinds()) {
         const hook = await webhookClient(stack);
         // Another process holds this order's webhook lease and never lets go.
         const leases = stack.main.plugin.runtime()!.parts.leases;
-        assert.ok(await leases.tryAcquire(leaseName.inboxEntity(`order:${order.number}`), "a-stuck-process", 3_600_000));
+        assert.ok(await leases.tryAcquire(leaseName.inboxEntity(entityKey.inboxOrder(order.number)), "a-stuck-process", 3_600_000));
         const sent = await hook.signed(
           envelope("order/updated", {
             order_id: stack.sandbox.order(order.number)!.id,

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { sign } from "../../plugin/webhooks/signature";
+import { mulberry32 } from "../../dev/sandbox/rng";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { startStack } from "../support/stack";
@@ -22,16 +23,6 @@ async function pool<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]>
     }),
   );
   return out;
-}
-
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 for (const kind of testDbKinds()) {

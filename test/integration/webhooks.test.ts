@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sign } from "../../plugin/webhooks/signature";
+import { entityKey } from "../../plugin/jobs/keys";
 import { readRegistration } from "../../plugin/webhooks/registration";
 import { open } from "../../plugin/webhooks/secret-box";
 import { envelope, webhookClient, type Hook } from "../support/webhooks";
@@ -183,7 +184,10 @@ for (const kind of testDbKinds()) {
       );
       assert.equal(res.status, 200);
       await inboxWorker().drain();
-      const row = await stack.db.knex("zenflow_inbox").where({ entity_key: "order:SO-NOT-HERE" }).first();
+      const row = await stack.db
+        .knex("zenflow_inbox")
+        .where({ entity_key: entityKey.inboxOrder("SO-NOT-HERE") })
+        .first();
       assert.equal(row.status, "unmatched");
       assert.match(row.last_error, /ZenFlow order 999999 \(SO-NOT-HERE\) does not match any ERP order/);
       assert.equal(Number(row.attempts), 1);
@@ -244,6 +248,26 @@ for (const kind of testDbKinds()) {
         [],
         "no echo to ZenFlow",
       );
+    });
+
+    it("after an API key change, deliveries signed with the old subscription's secret still verify during the grace period", async () => {
+      const before = stack.main.plugin.runtime()!;
+      const oldKey = before.config!.apiKey;
+      const oldSecret = open(oldKey, (await readRegistration(before.parts.state))!.secret)!;
+      const newKey = "zenflow_test_rotated_key_2";
+      stack.sandbox.addKey({ key: newKey, scopes: ["admin"] });
+      const config = { ...stack.config, stockSource: "zenflow", apiKey: newKey };
+      assert.deepEqual(await stack.main.host.saveConfig(config), { ok: true });
+      const engine = stack.main.plugin.runtime()!.engine!;
+      assert.equal(await engine.scheduler.runTask("webhook-subscription"), "ran");
+      const reg = (await readRegistration(stack.main.plugin.runtime()!.parts.state))!;
+      const fresh = open(newKey, reg.secret)!;
+      assert.ok(fresh && fresh !== oldSecret, "a new subscription under the new key");
+      assert.ok(!JSON.stringify(reg).includes(oldSecret), "still sealed at rest");
+      await new Promise((r) => setTimeout(r, 5100)); // the receiver's credential cache
+      assert.equal((await hook.signed(envelope("flow/completed", { flow_id: 4 }), oldSecret)).status, 200, "old key's secret");
+      assert.equal((await hook.signed(envelope("flow/completed", { flow_id: 5 }), fresh)).status, 200, "new secret");
+      assert.equal((await hook.signed(envelope("flow/completed", { flow_id: 6 }), "whsec_never")).status, 401);
     });
   });
 }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { entityOf, type InboxKind, kindOf, toInboxRow } from "../../plugin/jobs/inbox-row";
+import { KEY_MAX, entityKey } from "../../plugin/jobs/keys";
 import { Priority } from "../../plugin/jobs/priorities";
 import { stateOf } from "../../plugin/sync/apply-order-state";
 import { envelopeSchema, instant, normalizeEvent } from "../../plugin/webhooks/envelope";
@@ -119,7 +120,7 @@ describe("kindOf: which synchronizer an event feeds", () => {
 
 describe("entityOf: the stream an event applies in order with", () => {
   const cases: [string, InboxKind, Record<string, unknown>, string | null][] = [
-    ["an order by our order number", "order", { order_id: 12345, order_tenant_id: "SO-1" }, "order:SO-1"],
+    ["an order by our order number", "order", { order_id: 12345, order_tenant_id: "SO-1" }, entityKey.inboxOrder("SO-1")],
     ["an order by ZenFlow's id when our number is absent", "order", { order_id: 12345 }, "order:12345"],
     ["an order whose number is null", "order", { order_id: 7, order_tenant_id: null }, "order:7"],
     ["an order with neither", "order", { state_id: 2 }, null],
@@ -128,20 +129,30 @@ describe("entityOf: the stream an event applies in order with", () => {
       "stock by SKU and location",
       "stock",
       { sku: "MUG-1", product_barcode: "779", product_id: 9, location_id: "main" },
-      "stock:MUG-1@main",
+      entityKey.inboxStock("MUG-1", "main"),
     ],
-    ["stock by barcode when there is no SKU", "stock", { product_barcode: "7790001", location_id: "A-1" }, "stock:7790001@A-1"],
+    [
+      "stock by barcode when there is no SKU",
+      "stock",
+      { product_barcode: "7790001", location_id: "A-1" },
+      entityKey.inboxStock("7790001", "A-1"),
+    ],
     ["stock by product id as a last resort", "stock", { product_id: 42, location_id: "main" }, "stock:42@main"],
-    ["stock without a location", "stock", { sku: "MUG-1" }, "stock:MUG-1@"],
+    ["stock without a location", "stock", { sku: "MUG-1" }, entityKey.inboxStock("MUG-1", "")],
     ["stock with no product reference", "stock", { location_id: "main", quantity: 3 }, null],
     ["an ignored event", "ignored", { order_id: 1, sku: "X" }, null],
   ];
   for (const [name, kind, data, want] of cases) it(name, () => assert.equal(entityOf(kind, data), want));
 
-  it("cuts long keys to the column's 191 characters", () => {
+  it("keys have a fixed bound, a readable prefix, and differ wherever the references differ (#10 item 1)", () => {
     const key = entityOf("order", { order_tenant_id: "S".repeat(300) })!;
-    assert.equal(key.length, 191);
+    assert.ok(key.length <= KEY_MAX);
     assert.ok(key.startsWith("order:SSS"));
+    assert.notEqual(key, entityOf("order", { order_tenant_id: `${"S".repeat(299)}T` }));
+    // Plain references stay readable; case, spaces and separators never merge two.
+    assert.equal(entityOf("order", { order_id: 12345 }), "order:12345");
+    assert.notEqual(entityOf("order", { order_tenant_id: "so-1" }), entityOf("order", { order_tenant_id: "SO-1" }));
+    assert.notEqual(entityOf("stock", { sku: "a@b", location_id: "c" }), entityOf("stock", { sku: "a", location_id: "b@c" }));
   });
 });
 

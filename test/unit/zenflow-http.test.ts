@@ -478,7 +478,7 @@ describe("parseRateLimit: X-RateLimit-* headers", () => {
     },
   ];
   for (const c of cases) {
-    it(c.name, c.todo ? { todo: c.todo } : {}, () => assert.deepEqual(parseRateLimit(new Headers(c.headers)), c.want));
+    it(c.name, c.todo ? { todo: c.todo } : {}, () => assert.deepEqual(parseRateLimit(new Headers(c.headers), NOW), c.want));
   }
 });
 
