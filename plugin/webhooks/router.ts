@@ -64,13 +64,19 @@ export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void
   let cache: Credentials | null = null;
   const inbox = new InboxIngest(deps.db);
 
+  // One read at a time: when the cache expires in the middle of a burst, the 200 deliveries
+  // in flight share one read instead of queueing 400 statements for the plugin's connections.
+  let reading: Promise<Credentials> | null = null;
   async function credentials(config: ZenflowConfig, fresh = false): Promise<Credentials> {
     const now = deps.clock.now();
     if (!fresh && cache && now - cache.readAt < CACHE_MS) return cache;
-    const token = await webhookToken(deps.state);
-    const secrets = validSecrets(await readRegistration(deps.state), config, now);
-    cache = { token, secrets, readAt: now };
-    return cache;
+    reading ??= (async () => {
+      const token = await webhookToken(deps.state);
+      const secrets = validSecrets(await readRegistration(deps.state), config, now);
+      cache = { token, secrets, readAt: now };
+      return cache;
+    })().finally(() => (reading = null));
+    return reading;
   }
 
   function answer(res: Response, status: number, result: string, body: Record<string, unknown>): void {

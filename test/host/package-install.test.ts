@@ -21,16 +21,23 @@ describe("the npm package", () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "zenflow-pack-"));
-    execFileSync(npm, ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    execFileSync(npm, ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
     assert.ok(tarball, "npm pack wrote no tarball");
     const app = join(dir, "app");
     execFileSync("mkdir", ["-p", app]);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "empty-host-app", version: "1.0.0", private: true }));
-    execFileSync(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", join(dir, tarball)], {
-      cwd: app,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    execFileSync(
+      npm,
+      ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", join(dir, tarball)],
+      {
+        cwd: app,
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     installed = join(app, "node_modules", "zenflow-erp-plugin");
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +45,13 @@ describe("the npm package", () => {
   it("has the manifest, the entry, the contract's types and no sources or tests", () => {
     const pkg = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Record<string, unknown>;
     assert.equal(pkg.private, undefined);
-    for (const f of ["manifest.json", "dist/plugin/entry.js", "dist/plugin/entry.d.ts", "dist/plugin/core/host-api.d.ts", "dist/migrations"]) {
+    for (const f of [
+      "manifest.json",
+      "dist/plugin/entry.js",
+      "dist/plugin/entry.d.ts",
+      "dist/plugin/core/host-api.d.ts",
+      "dist/migrations",
+    ]) {
       assert.ok(existsSync(join(installed, f)), `${f} is missing from the package`);
     }
     for (const f of ["plugin", "test", "dev", "adapters"]) assert.ok(!existsSync(join(installed, f)), `${f}/ should not be packed`);
@@ -49,7 +62,14 @@ describe("the npm package", () => {
   it("loads in the reference host from the installed folder and sends an order", async () => {
     const db = await createTestDb(testDbKinds()[0] ?? "sqlite");
     const sandbox = await startSandbox({});
-    const host = await startHost({ db: db.knex, pluginDir: installed, adminToken: "pack-test-token", secretKey: "pack-test-secret", configPollMs: 100, healthPollMs: 3_600_000 });
+    const host = await startHost({
+      db: db.knex,
+      pluginDir: installed,
+      adminToken: "pack-test-token",
+      secretKey: "pack-test-secret",
+      configPollMs: 100,
+      healthPollMs: 3_600_000,
+    });
     try {
       await host.install();
       assert.ok(await db.knex.schema.hasTable("zenflow_outbox"), "the package's migrations ran");

@@ -33,7 +33,11 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
   const packaged = (await import("@sparticuz/chromium")).default;
   const executablePath = await packaged.executablePath();
   return {
-    browser: await chromium.launch({ executablePath, args: [...packaged.args, "--disable-background-networking", "--disable-component-update"], headless: true }),
+    browser: await chromium.launch({
+      executablePath,
+      args: [...packaged.args, "--disable-background-networking", "--disable-component-update"],
+      headless: true,
+    }),
     source: `@sparticuz/chromium (${executablePath})`,
   };
 }
