@@ -4,7 +4,7 @@
 // policy lives with the errors. Each carries a stable `code` that the outbox, health and the
 // dashboard key on. Messages never contain the API key: the HTTP layer builds them from the
 // method, the path and ZenFlow's own error code/message.
-import { type BackoffPolicy, nextRunAt } from "./backoff";
+import { type BackoffPolicy, fullJitterDelay, nextRunAt } from "./backoff";
 
 /** How long an auth failure stops sending before one request probes the key again. */
 export const AUTH_PAUSE_MS = 10 * 60_000;
@@ -85,9 +85,10 @@ export class RateLimitError extends SyncError {
   ) {
     super(message);
   }
-  /** Just after the pause, spread over a short window so the whole backlog does not wake at once. */
+  /** Just after the pause, spread over the following half second so the whole backlog does not wake at once. */
   override nextAttemptAt(now: number): number {
-    return nextRunAt(now, 1, this.retryAt ?? now + this.retryAfterMs, { baseMs: 500, capMs: 2000 });
+    const end = this.retryAt ?? now + this.retryAfterMs;
+    return end + fullJitterDelay(1, { baseMs: 500, capMs: 500 });
   }
 }
 
@@ -161,7 +162,7 @@ export class ConflictError extends RejectedError {
   override readonly code = "conflict";
 }
 
-/** A status ZenFlow does not document (3xx, 418 …). */
+/** A status outside what ZenFlow documents or we classify as a 4xx/5xx (1xx, 3xx …). */
 export class UnexpectedStatusError extends SyncError {
   readonly code = "unexpected_status";
   readonly retryable = false;

@@ -193,6 +193,24 @@ function networkCause(err: unknown): string {
   return cause?.code ?? cause?.message ?? (err as Error)?.message ?? "unknown error";
 }
 
+/** The HTTP status ZenFlow documents for an error code (zenflow-api.md §3.4), for error envelopes that came with a 2xx. */
+const STATUS_OF_CODE: Record<string, number> = {
+  missing_api_key: 401,
+  invalid_api_key: 401,
+  expired_api_key: 401,
+  revoked_api_key: 401,
+  insufficient_scope: 403,
+  ip_not_allowed: 403,
+  not_found: 404,
+  already_exists: 409,
+  rate_limit_exceeded: 429,
+};
+
+function statusOfCode(body: unknown): number {
+  const parsed = errorEnvelopeSchema.safeParse(body);
+  return (parsed.success && STATUS_OF_CODE[parsed.data.error.code]) || 400;
+}
+
 export function classifyStatus(
   endpoint: string,
   status: number,
@@ -293,8 +311,9 @@ export function createHttp(opts: HttpOptions): HttpSend {
       throw error;
     }
     if (envelope.success === false) {
-      // A 2xx carrying an error envelope: treat it as the error it describes.
-      const error = classifyStatus(req.endpoint, 400, body, res.headers, now, rateLimit, maxDelayMs);
+      // A 2xx carrying an error envelope: treat it as the error it describes, by its code
+      // (a rejected key must pause sending, a missing order must read as not found).
+      const error = classifyStatus(req.endpoint, statusOfCode(body), body, res.headers, now, rateLimit, maxDelayMs);
       report(res.status, rateLimit, error);
       throw error;
     }
