@@ -217,7 +217,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
           try {
             await rt.disable();
           } finally {
-            rt.stopTimers();
+            await rt.stopTimers();
             await store.stopPolling();
             await closeServer(server);
             if (ownsDb) await db.destroy();
@@ -229,7 +229,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     log.info({ url, plugin: manifest.id, publicUrl: `${publicBaseUrl}/plugins/${manifest.id}` }, "ERP host started");
     return host;
   } catch (err) {
-    runtime?.stopTimers();
+    await runtime?.stopTimers();
     await config?.stopPolling();
     await closeServer(server);
     if (ownsDb) await db.destroy();

@@ -161,6 +161,8 @@ export class PluginRuntime {
     const { plugin, manifest, hostLog, slots } = this.o;
     const act = this.activation;
     this.stopHealthPolling();
+    // A check already running finishes first (it has its own deadline).
+    await this.healthSettled();
     act.abort();
     try {
       // Events are still delivered while deactivate() runs (contract section 8).
@@ -181,9 +183,23 @@ export class PluginRuntime {
   }
 
   async health(): Promise<HealthReport> {
-    const report = await this.checkHealth();
-    this.lastHealthReport = { ...report, checkedAt: new Date().toISOString() };
-    return report;
+    const check = this.checkHealth();
+    // Disabling and closing wait for checks in flight: plugin.health() must not run on
+    // against a plugin being deactivated, or a database being closed.
+    this.healthChecks.add(check);
+    try {
+      const report = await check;
+      this.lastHealthReport = { ...report, checkedAt: new Date().toISOString() };
+      return report;
+    } finally {
+      this.healthChecks.delete(check);
+    }
+  }
+
+  private readonly healthChecks = new Set<Promise<HealthReport>>();
+
+  private async healthSettled(): Promise<void> {
+    await Promise.allSettled([...this.healthChecks]);
   }
 
   private async checkHealth(): Promise<HealthReport> {
@@ -252,8 +268,9 @@ export class PluginRuntime {
     }
   }
 
-  /** For close(): stop timers even if the plugin is not active. */
-  stopTimers(): void {
+  /** For close(): stop timers even if the plugin is not active, and wait for a health check in flight. */
+  async stopTimers(): Promise<void> {
     this.stopHealthPolling();
+    await this.healthSettled();
   }
 }

@@ -53,7 +53,7 @@ export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private readonly running = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
-  private ticking = false;
+  private ticking: Promise<void> | null = null;
   /** Tasks with runAtStart that have not run since this scheduler started. */
   private readonly startPending = new Set<string>();
   private startedAt = 0;
@@ -87,9 +87,14 @@ export class Scheduler {
     return !!next && next.getTime() <= now;
   }
 
-  async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
+  tick(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    // stop() waits for a tick in progress: its reads must not go on after the stack is gone.
+    this.ticking = this.tickNow().finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async tickNow(): Promise<void> {
     try {
       const tasks = [...this.tasks.values()];
       // One read for all tasks' last runs: every process ticks every few seconds.
@@ -110,8 +115,6 @@ export class Scheduler {
       }
     } catch (err) {
       this.opts.log.warn({ err: describeError(err) }, "scheduler tick failed");
-    } finally {
-      this.ticking = false;
     }
   }
 
@@ -189,6 +192,7 @@ export class Scheduler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.abort.abort();
+    await this.ticking;
     await Promise.allSettled([...this.running.values(), ...this.runs]);
   }
 }

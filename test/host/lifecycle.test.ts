@@ -119,46 +119,37 @@ for (const kind of testDbKinds()) {
       }
     });
 
-    test(
-      "close() waits for a health check in progress, so plugin.health() never runs on after the host has closed",
-      {
-        todo:
-          "dev/host/plugin-runtime.ts: disable() and stopTimers() do not wait for a health check already running (health(), " +
-          "started by the poll tick and first right at enable); host.close() returns while plugin.health() still runs, with " +
-          "its withDeadline timer (dev/host/deadline.ts) pending and the plugin's queries going to a database being closed",
-      },
-      async () => {
-        const plugin = createFixturePlugin();
-        const events: string[] = [];
-        let reached!: () => void;
-        let answer!: () => void;
-        let answered!: () => void;
-        const inHealth = new Promise<void>((r) => (reached = r));
-        const mayAnswer = new Promise<void>((r) => (answer = r));
-        const healthDone = new Promise<void>((r) => (answered = r));
-        plugin.health = async () => {
-          reached();
-          await mayAnswer;
-          events.push("health answered");
-          answered();
-          return { status: "ok", message: "ok" };
-        };
-        const { host } = await startTestHost(db.knex, { plugin });
-        try {
-          await host.enable(); // the first health check starts right away
-          await inHealth;
-          const closing = host.close().then(() => void events.push("close returned"));
-          // Answered only once everything close() does without waiting has happened.
-          setImmediate(answer);
-          await closing;
-          await healthDone;
-          assert.deepEqual(events, ["health answered", "close returned"]);
-        } finally {
-          answer();
-          await host.close();
-        }
-      },
-    );
+    test("close() waits for a health check in progress, so plugin.health() never runs on after the host has closed", async () => {
+      const plugin = createFixturePlugin();
+      const events: string[] = [];
+      let reached!: () => void;
+      let answer!: () => void;
+      let answered!: () => void;
+      const inHealth = new Promise<void>((r) => (reached = r));
+      const mayAnswer = new Promise<void>((r) => (answer = r));
+      const healthDone = new Promise<void>((r) => (answered = r));
+      plugin.health = async () => {
+        reached();
+        await mayAnswer;
+        events.push("health answered");
+        answered();
+        return { status: "ok", message: "ok" };
+      };
+      const { host } = await startTestHost(db.knex, { plugin });
+      try {
+        await host.enable(); // the first health check starts right away
+        await inHealth;
+        const closing = host.close().then(() => void events.push("close returned"));
+        // Answered only once everything close() does without waiting has happened.
+        setImmediate(answer);
+        await closing;
+        await healthDone;
+        assert.deepEqual(events, ["health answered", "close returned"]);
+      } finally {
+        answer();
+        await host.close();
+      }
+    });
 
     test("health() and actions", async () => {
       const { host } = await startTestHost(db.knex, { healthPollMs: 20 });

@@ -66,10 +66,6 @@ export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Pro
     ...opts.config,
   };
   const procs: ErpProcess[] = [];
-  // The host does not wait for a health check it started (at enable, then every healthPollMs)
-  // when it closes (see the todo in test/host/lifecycle.test.ts): close() waits for them here,
-  // so that no plugin query meets a database being destroyed.
-  const healthChecks = new Set<Promise<unknown>>();
   const stack: Stack = {
     db,
     sandbox,
@@ -81,16 +77,6 @@ export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Pro
     async addProcess(extra: PluginOptions = {}) {
       const log = recordingLogger();
       const plugin = createZenflowPlugin({ ...TEST_TUNING, ...opts.plugin, ...extra, workerId: `p${procs.length + 1}` });
-      const health = plugin.health.bind(plugin);
-      plugin.health = () => {
-        const check = health();
-        healthChecks.add(check);
-        void check.then(
-          () => healthChecks.delete(check),
-          () => healthChecks.delete(check),
-        );
-        return check;
-      };
       const host = await startHost({
         // Separate pools on MariaDB, as separate processes would have. On SQLite the "processes"
         // share one connection: better-sqlite3 blocks the thread while it waits for a lock, so two
@@ -131,7 +117,6 @@ export async function startStack(kind: TestDbKind, opts: StackOptions = {}): Pro
     },
     async close() {
       for (const p of procs.splice(0).reverse()) await p.host.close().catch(() => undefined);
-      await Promise.allSettled([...healthChecks]);
       await sandbox.close();
       await db.destroy();
       closed = true;
