@@ -1,5 +1,6 @@
 // The layering rules (scripts/import-rules.ts) hold on the codebase, and they catch a
 // deliberate violation of each kind in a throwaway tree laid out like this repository.
+import "../support/leak-check";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

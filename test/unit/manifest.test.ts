@@ -1,3 +1,4 @@
+import "../support/leak-check";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

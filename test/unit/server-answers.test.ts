@@ -1,5 +1,6 @@
 // Issue #10 item 2, the parsing itself: every form of Retry-After and X-RateLimit-Reset a
 // server may send, and what the plugin makes of it (capped, or unknown).
+import "../support/leak-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseRateLimit, parseReset, retryAfterMs } from "../../plugin/zenflow/http";

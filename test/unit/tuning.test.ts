@@ -1,3 +1,4 @@
+import "../support/leak-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { tuningFromEnv } from "../../plugin/core/tuning";
