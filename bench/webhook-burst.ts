@@ -12,9 +12,10 @@ import { promisify } from "node:util";
 import express from "express";
 import { sign, verifySignature } from "../plugin/webhooks/signature";
 import { testDbKinds, type TestDbKind } from "../test/support/db";
-import { startStack, type Stack } from "../test/support/stack";
+import { startStack } from "../test/support/stack";
 import { webhookClient } from "../test/support/webhooks";
 import { machine, printTable, summary, writeResult } from "./support";
+import { bucketPercentile, endpointBuckets } from "./webhook-histogram";
 
 const BURST = Number(process.env.BENCH_BURST_SIZE ?? 200);
 const BURSTS = Number(process.env.BENCH_BURSTS ?? 5);
@@ -31,22 +32,6 @@ async function burst(url: string, items: Item[]): Promise<{ latencies: number[];
     { maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(stdout) as { latencies: number[]; statuses: Record<string, number> };
-}
-
-type Buckets = { le: number; count: number }[];
-
-async function endpointBuckets(stack: Stack): Promise<Buckets> {
-  const h = await stack.main.plugin.runtime()!.parts.metrics.webhookLatency.get();
-  return h.values
-    .filter((v) => v.metricName === "zenflow_webhook_duration_seconds_bucket")
-    .map((v) => ({ le: Number(v.labels.le), count: v.value }));
-}
-
-/** Upper bound (ms) of the histogram bucket holding percentile p of the requests between two snapshots. */
-function bucketPercentile(before: Buckets, after: Buckets, p: number): number {
-  const diff = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
-  const total = diff.at(-1)?.count ?? 0;
-  return (diff.find((b) => b.count >= Math.ceil((p / 100) * total))?.le ?? Infinity) * 1000;
 }
 
 async function run(kind: TestDbKind) {

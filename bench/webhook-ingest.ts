@@ -15,8 +15,9 @@ import { promisify } from "node:util";
 import express from "express";
 import { sign } from "../plugin/webhooks/signature";
 import { testDbKinds, type TestDbKind } from "../test/support/db";
-import { startStack, type Stack } from "../test/support/stack";
+import { startStack } from "../test/support/stack";
 import { webhookClient } from "../test/support/webhooks";
+import { bucketPercentile, endpointBuckets } from "./webhook-histogram";
 import { printTable, summary, writeResult } from "./support";
 
 const DURATIONS = (process.env.BENCH_WEBHOOK_SECONDS ?? "5,15").split(",").map(Number);
@@ -88,24 +89,6 @@ async function baseline(items: Item[], seconds: number): Promise<LoadResult> {
     server.closeAllConnections();
     server.close();
   }
-}
-
-type Buckets = { le: number; count: number }[];
-
-/** Cumulative bucket counts of the endpoint's own duration histogram. */
-async function endpointBuckets(stack: Stack): Promise<Buckets> {
-  const h = await stack.main.plugin.runtime()!.parts.metrics.webhookLatency.get();
-  return h.values
-    .filter((v) => v.metricName === "zenflow_webhook_duration_seconds_bucket")
-    .map((v) => ({ le: Number(v.labels.le), count: v.value }));
-}
-
-/** Upper bound (ms) of the bucket that holds percentile p of the requests between two snapshots. */
-function bucketPercentile(before: Buckets, after: Buckets, p: number): number {
-  const diff = after.map((b, i) => ({ le: b.le, count: b.count - (before[i]?.count ?? 0) }));
-  const total = diff.at(-1)?.count ?? 0;
-  const target = Math.ceil((p / 100) * total);
-  return (diff.find((b) => b.count >= target)?.le ?? Infinity) * 1000;
 }
 
 async function run(kind: TestDbKind, seconds: number) {

@@ -5,32 +5,19 @@
 // mapped payload differs from what ZenFlow accepted, and deactivated ones ZenFlow still
 // has active. It reads only the ERP and our tables. Its first run starts at the present:
 // products that changed before the plugin was installed are the catalog import's job.
-import type { Clock } from "../core/clock";
-import type { ZenflowConfig } from "../core/config";
-import type { ErpPort } from "../core/erp-port";
-import { type KvStore, kvKey } from "../core/kv-store";
-import type { Binder } from "../id-map/binder";
+import { kvKey } from "../core/kv-store";
 import { entityKey } from "../jobs/keys";
 import { productJob } from "../jobs/product-job";
 import { toZenflowProduct } from "../mapping/to-zenflow-product";
-import type { EventLog } from "../outbox/event-log";
-import type { JobQueue } from "../outbox/queue";
+import type { ReconcileDeps } from "./reconcile-orders";
 import { SinceCursor, unchangedSince } from "./since-cursor";
 
 /** Exported for tests that stand for a catalog that existed before the plugin was installed. */
 export const PRODUCTS_CURSOR_KEY = kvKey<string>("reconcile:products:since");
 const CURSOR_KEY = PRODUCTS_CURSOR_KEY;
 
-export interface ReconcileProductsDeps {
-  outbox: JobQueue;
-  erp: ErpPort;
-  binder: Binder;
-  log: EventLog;
-  state: KvStore;
-  clock: Clock;
-  config: ZenflowConfig;
-  onQueued?: () => void;
-}
+/** The same parts as the order reconciliation's. */
+export type ReconcileProductsDeps = ReconcileDeps;
 
 export async function reconcileProducts(
   deps: ReconcileProductsDeps,
