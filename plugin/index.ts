@@ -124,10 +124,12 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
       const share = tuning.dbConnections || defaultShare(poolSizeOf(c.db));
       const permits = new Permits(share);
       const acquireTimeoutMs = tuning.statementTimeoutMs;
-      const db = shareOfPool(c.db, { permits, acquireTimeoutMs, statementTimeoutMs: tuning.statementTimeoutMs });
+      const gate = { permits, acquireTimeoutMs, statementTimeoutMs: tuning.statementTimeoutMs };
+      const db = shareOfPool(c.db, gate);
+      const urgentDb = shareOfPool(c.db, { ...gate, urgent: true });
       const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-      const outbox = new JobQueue({ db, table: Table.outbox, activeKey: true, clock, workerId, leaseMs: tuning.leaseMs });
-      const inbox = new JobQueue({ db, table: Table.inbox, activeKey: false, clock, workerId, leaseMs: tuning.leaseMs });
+      const outbox = new JobQueue({ db, urgentDb, table: Table.outbox, activeKey: true, clock, workerId, leaseMs: tuning.leaseMs });
+      const inbox = new JobQueue({ db, urgentDb, table: Table.inbox, activeKey: false, clock, workerId, leaseMs: tuning.leaseMs });
       const eventLog = new EventLog({
         db,
         appendDb: c.db,
@@ -145,12 +147,13 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         log: c.log,
         erp: createErpPort(c.erp, { permits, callTimeoutMs: tuning.erpCallTimeoutMs, acquireTimeoutMs }),
         permits,
+        urgentDb,
         outbox,
         inbox,
         binder: new Binder(db, clock),
         history: new History(db, clock),
         state: new KvStore(db, clock),
-        leases: new Leases(db, clock),
+        leases: new Leases(urgentDb, clock),
         eventLog,
         recorder,
         metrics: new Metrics(),

@@ -4,7 +4,6 @@
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import { affected, insertIfAbsent, num, numOrNull } from "../core/dialect";
-import { urgently } from "../core/db-share";
 import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
 import { type BudgetLimits, type RateLimitInfo, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
@@ -75,12 +74,7 @@ export class SharedBudget {
    * that share of every window for more urgent work: bulk catalog work passes 0.2 so that
    * an import never leaves new orders waiting for the next window.
    */
-  tryTake(reserve = 0): Promise<TakeResult> {
-    // Between a request and the wire: ahead of the plugin's background statements.
-    return urgently(() => this.take(reserve));
-  }
-
-  private async take(reserve: number): Promise<TakeResult> {
+  async tryTake(reserve = 0): Promise<TakeResult> {
     const now = this.clock.now();
     if (inBoundaryGuard(now, this.guardMs)) return { ok: false, until: windowStart(now, MINUTE) + MINUTE, reason: "window boundary" };
     const m = windowStart(now, MINUTE);
@@ -169,10 +163,6 @@ export class SharedBudget {
   /** Records a pause every process honours (Retry-After, exhausted window). Never shortens one; never longer than the cap. */
   async pause(requested: number, reason: string): Promise<void> {
     const until = Math.min(requested, this.clock.now() + this.maxPauseMs);
-    await urgently(() => this.pauseNow(until, reason));
-  }
-
-  private async pauseNow(until: number, reason: string): Promise<void> {
     await this.db(TABLE)
       .where({ key_id: this.keyId })
       .andWhere("paused_until", "<", until)
@@ -189,11 +179,7 @@ export class SharedBudget {
   }
 
   /** Clears an auth failure after a successful call (throttled: at most one write per 5 s per process). */
-  recordSuccess(): Promise<void> {
-    return urgently(() => this.recordSuccessNow());
-  }
-
-  private async recordSuccessNow(): Promise<void> {
+  async recordSuccess(): Promise<void> {
     const now = this.clock.now();
     if (now - this.lastSuccessWrite < 5000) return;
     this.lastSuccessWrite = now;
@@ -213,11 +199,7 @@ export class SharedBudget {
    * (never lower it: a stale answer must not hand out extra tokens). Remaining 0 pauses
    * everyone until the reported reset.
    */
-  observe(rate: RateLimitInfo): Promise<void> {
-    return urgently(() => this.observeNow(rate));
-  }
-
-  private async observeNow(rate: RateLimitInfo): Promise<void> {
+  async observe(rate: RateLimitInfo): Promise<void> {
     const now = this.clock.now();
     const w = this.windowOf(rate, now);
     if (!w) return;

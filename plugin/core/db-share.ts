@@ -7,21 +7,8 @@
 // behind it. Only the event handlers' single-row insert runs on the host's knex directly:
 // it is the ERP's own request, and waiting behind the plugin's background work would slow
 // exactly what the share protects.
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { Knex } from "knex";
 import { isMysql } from "./dialect";
-
-const urgency = new AsyncLocalStorage<boolean>();
-
-/**
- * Runs `fn` with its statements ahead of the plugin's background ones in the queue for its
- * connections: what stands between a ZenFlow request and the wire (the shared budget), what
- * keeps a lease alive (heartbeats, renewals) and what a webhook delivery waits for. The
- * share stays the same size; only the order of waiting changes.
- */
-export function urgently<T>(fn: () => Promise<T>): Promise<T> {
-  return urgency.run(true, fn);
-}
 
 /** A counting semaphore with a deadline on waiting: urgent waiters first, then first come first served. */
 export class Permits {
@@ -40,7 +27,7 @@ export class Permits {
   }
 
   /** Resolves once a permit is held; rejects after `timeoutMs` without one. */
-  acquire(timeoutMs: number, urgent = urgency.getStore() === true): Promise<void> {
+  acquire(timeoutMs: number, urgent = false): Promise<void> {
     if (this.used < this.size) {
       this.used++;
       return Promise.resolve();
@@ -105,6 +92,14 @@ export interface DbShareOptions {
    * the host's busy_timeout instead.
    */
   statementTimeoutMs: number;
+  /**
+   * Statements of this knex wait ahead of the plugin's background ones for a connection: what
+   * stands between a ZenFlow request and the wire (the shared budget), what keeps a lease
+   * alive (heartbeats, renewals) and what a webhook delivery waits for. Same permits, same
+   * share; only the order of waiting changes. (A flag on the instance rather than on the
+   * async context: AsyncLocalStorage would slow every promise of the host's process.)
+   */
+  urgent?: boolean;
 }
 
 interface GatedClient {
@@ -125,7 +120,7 @@ export function shareOfPool(host: Knex, opts: DbShareOptions): Knex {
   const acquire = client.acquireConnection.bind(client);
   const release = client.releaseConnection.bind(client);
   client.acquireConnection = async () => {
-    await opts.permits.acquire(opts.acquireTimeoutMs);
+    await opts.permits.acquire(opts.acquireTimeoutMs, opts.urgent === true);
     try {
       return await acquire();
     } catch (err) {

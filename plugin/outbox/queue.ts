@@ -29,6 +29,8 @@ export interface QueueJob {
 
 export interface QueueOptions {
   db: Knex;
+  /** For heartbeats, ahead of background statements: a lease that lapses while its job runs is work done twice. */
+  urgentDb?: Knex;
   table: (typeof Table)["outbox" | "inbox"];
   clock: Clock;
   workerId: string;
@@ -43,6 +45,7 @@ export interface QueueOptions {
 export class JobQueue {
   readonly table: string;
   private readonly db: Knex;
+  private readonly urgentDb: Knex;
   private readonly clock: Clock;
   private readonly workerId: string;
   private readonly leaseMs: number;
@@ -52,6 +55,7 @@ export class JobQueue {
 
   constructor(opts: QueueOptions) {
     this.db = opts.db;
+    this.urgentDb = opts.urgentDb ?? opts.db;
     this.table = opts.table;
     this.clock = opts.clock;
     this.workerId = opts.workerId;
@@ -165,7 +169,7 @@ export class JobQueue {
   async heartbeat(tokens: string[]): Promise<void> {
     if (!tokens.length) return;
     await retryOnLockConflict(() =>
-      this.db(this.table)
+      this.urgentDb(this.table)
         .whereIn("locked_by", tokens)
         .andWhere("status", "running")
         .update({ lease_until: this.clock.now() + this.leaseMs }),

@@ -5,7 +5,6 @@
 // (a hung ERP call waiting for its deadline, a request waiting out a pause) never stops the
 // others: each kind may have two groups in flight, and the loop keeps claiming.
 import type { Clock } from "../core/clock";
-import { urgently } from "../core/db-share";
 import { describeError, retryPolicyOf } from "../core/errors";
 import type { History, HistoryEntry, Outcome } from "../core/history";
 import type { PluginLogger } from "../core/host-api";
@@ -99,7 +98,7 @@ export class Worker {
    * Sweeps, routes and claims, and starts a group per kind that has room (two groups per kind
    * at most). Does not wait for the groups: the caller decides.
    */
-  private async step(): Promise<{ jobs: number; done: Promise<void> }[]> {
+  private async step(): Promise<{ jobs: number; full: boolean; done: Promise<void> }[]> {
     const { queue, clock } = this.opts;
     const now = clock.now();
     if (now - this.lastSweep >= Math.min(5000, this.opts.leaseMs / 2)) {
@@ -111,11 +110,12 @@ export class Worker {
     // One claim per kind, in the order the handlers were given (most urgent first), so that
     // bulk kinds are claimed in whole requests' worth and never crowd out orders. Kinds run
     // side by side; the limiter decides which request goes first by priority.
-    const launched: { jobs: number; done: Promise<void> }[] = [];
+    const launched: { jobs: number; full: boolean; done: Promise<void> }[] = [];
     for (const h of this.handlers.values()) {
       const running = this.groupsInFlight.get(h.kind) ?? new Set<Promise<void>>();
       if (running.size >= GROUPS_PER_KIND) continue;
-      const jobs = await queue.claim(h.claimLimit ?? this.opts.claimLimit, [h.kind]);
+      const limit = h.claimLimit ?? this.opts.claimLimit;
+      const jobs = await queue.claim(limit, [h.kind]);
       if (!jobs.length) continue;
       this.lastActivityAt = clock.now();
       const tokens = new Set(jobs.map((j) => j.lockedBy));
@@ -129,7 +129,7 @@ export class Worker {
       });
       running.add(done);
       this.groupsInFlight.set(h.kind, running);
-      launched.push({ jobs: jobs.length, done });
+      launched.push({ jobs: jobs.length, full: jobs.length >= limit, done });
     }
     return launched;
   }
@@ -242,9 +242,9 @@ export class Worker {
       () => {
         if (!this.inFlightTokens.size) return;
         // Ahead of background statements: a lease that lapses while its job runs is work done twice.
-        urgently(() => this.opts.queue.heartbeat([...this.inFlightTokens])).catch((err) =>
-          this.opts.log.warn({ err: describeError(err) }, "lease heartbeat failed"),
-        );
+        this.opts.queue
+          .heartbeat([...this.inFlightTokens])
+          .catch((err) => this.opts.log.warn({ err: describeError(err) }, "lease heartbeat failed"));
       },
       Math.max(200, Math.floor(this.opts.leaseMs / 3)),
     );
@@ -272,7 +272,10 @@ export class Worker {
         }
         const launched = await this.step();
         failures = 0;
-        if (!launched.length) await this.idle(this.opts.pollMs, true);
+        // Claim again at once only when a claim came back full (a backlog); otherwise the next
+        // step waits for new work, a group's end (both notify) or the poll, so that stepping
+        // does not take the plugin's connections from the groups it just started.
+        if (!launched.some((g) => g.full)) await this.idle(this.opts.pollMs, true);
       } catch (err) {
         // Database trouble (restart, lock timeout): keep the loop alive, back off a little.
         failures++;

@@ -17,6 +17,8 @@ import type { Metrics } from "../admin/metrics";
 export interface Activation {
   /** The plugin's share of the host's connection pool (db-share.ts); `db` counts against it. */
   permits: Permits;
+  /** The same share, ahead in the queue: the shared budget, leases, heartbeats and webhook ingest. */
+  urgentDb: Knex;
   pluginId: string;
   workerId: string;
   /** Absolute URL where ctx.http.public is mounted (webhook subscription). */

@@ -45,7 +45,8 @@ export class Engine {
     const { db, clock, log, metrics, erp, binder, outbox, inbox, eventLog, state, history, leases } = parts;
     const signal = AbortSignal.any([hostSignal, this.abort.signal]);
     this.budget = new SharedBudget({
-      db,
+      // Between a request and the wire: ahead of the plugin's background statements.
+      db: parts.urgentDb,
       keyId: keyIdOf(config.apiKey),
       limits: { perMinute: config.rateLimitPerMinute, perHour: config.rateLimitPerHour, perDay: config.rateLimitPerDay },
       clock,

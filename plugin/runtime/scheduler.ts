@@ -2,7 +2,6 @@
 // ticks; the one that wins the task's lease runs it, renews the lease while it works,
 // and records the run in zenflow_state so no other process repeats it.
 import { Cron } from "croner";
-import { urgently } from "../core/db-share";
 import type { Clock } from "../core/clock";
 import { describeError } from "../core/errors";
 import type { PluginLogger } from "../core/host-api";
@@ -147,7 +146,7 @@ export class Scheduler {
     const lost = new AbortController();
     const renew = setInterval(
       () =>
-        void urgently(() => leases.renew(lease, holderId, this.leaseMs)).then(
+        void leases.renew(lease, holderId, this.leaseMs).then(
           (held) => {
             if (held || lost.signal.aborted) return;
             log.warn({ task: t.name }, "scheduled task lost its lease; stopping it here");

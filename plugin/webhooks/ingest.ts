@@ -6,7 +6,6 @@
 // its row, and learns whether its row is new: rows carry the batch's token, read back by id.
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { urgently } from "../core/db-share";
 import { Table } from "../core/tables";
 
 /** Well under MariaDB's default max_allowed_packet (16 MB), whatever the payloads weigh. */
@@ -43,8 +42,8 @@ export class InboxIngest {
     this.scheduled = false;
     this.writing = true;
     try {
-      // A delivery is waiting on the other end: ahead of the plugin's background statements.
-      while (this.waiting.length) await urgently(() => this.write(this.waiting.splice(0, this.batchLength())));
+      // On the urgent knex (router.ts): a delivery is waiting on the other end.
+      while (this.waiting.length) await this.write(this.waiting.splice(0, this.batchLength()));
     } finally {
       this.writing = false;
     }

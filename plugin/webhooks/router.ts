@@ -47,6 +47,8 @@ interface Credentials {
 /** What the public webhook route needs of the running plugin: its tables, and nothing that calls ZenFlow. */
 export interface WebhookRouteDeps {
   db: Knex;
+  /** The same share, ahead in the queue: a delivery is waiting on the other end of the inbox write. */
+  urgentDb: Knex;
   clock: Clock;
   state: KvStore;
   log: PluginLogger;
@@ -62,7 +64,7 @@ export interface WebhookRouteDeps {
 
 export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void {
   let cache: Credentials | null = null;
-  const inbox = new InboxIngest(deps.db);
+  const inbox = new InboxIngest(deps.urgentDb);
 
   // One read at a time: when the cache expires in the middle of a burst, the 200 deliveries
   // in flight share one read instead of queueing 400 statements for the plugin's connections.
