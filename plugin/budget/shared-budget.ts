@@ -3,7 +3,7 @@
 // (minute, hour, day) have room, so the processes together never exceed ZenFlow's budget.
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
-import { affected, insertIfAbsent, num, numOrNull } from "../core/dialect";
+import { affected, insertIfAbsent, num, numOrNull, rawAffected } from "../core/dialect";
 import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
 import { type BudgetLimits, type RateLimitInfo, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
@@ -265,10 +265,4 @@ export function budgetSnapshot(row: Record<string, unknown>, limits: BudgetLimit
     lastRequestAt: numOrNull(row.last_request_at),
     lastSuccessAt: numOrNull(row.last_success_at),
   };
-}
-
-function rawAffected(result: unknown): number {
-  // mysql2 raw → [ResultSetHeader, fields]; better-sqlite3 raw → { changes }.
-  if (Array.isArray(result)) return affected(result[0]);
-  return affected(result);
 }

@@ -69,6 +69,12 @@ export function affected(result: unknown): number {
   return num(r?.affectedRows ?? r?.changes ?? 0);
 }
 
+/** Rows a raw statement changed: mysql2 answers [ResultSetHeader, fields], better-sqlite3 { changes }. */
+export function rawAffected(result: unknown): number {
+  if (Array.isArray(result)) return affected(result[0]);
+  return affected(result);
+}
+
 /** Lock conflicts that the database resolved by failing one side: the statement can simply run again. */
 export function isLockConflict(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code ?? "";

@@ -18,6 +18,7 @@ import { timingSafeEqual } from "node:crypto";
 import { inflateSync, gunzipSync } from "node:zlib";
 import type { NextFunction, Request, Response, Router } from "express";
 import { describeError } from "../core/errors";
+import { isMysql } from "../core/dialect";
 import type { Knex } from "knex";
 import type { Clock } from "../core/clock";
 import type { ZenflowConfig } from "../core/config";
@@ -64,7 +65,9 @@ export interface WebhookRouteDeps {
 
 export function mountWebhookRoutes(router: Router, deps: WebhookRouteDeps): void {
   let cache: Credentials | null = null;
-  const inbox = new InboxIngest(deps.urgentDb);
+  // SQLite: one connection whose writes block the loop, so short batches one at a time. MariaDB:
+  // commits cost more than rows, so longer batches, two in flight.
+  const inbox = new InboxIngest(deps.urgentDb, isMysql(deps.db) ? { parallel: 2, collectMs: 10 } : { parallel: 1, collectMs: 5 });
 
   // One read at a time: when the cache expires in the middle of a burst, the 200 deliveries
   // in flight share one read instead of queueing 400 statements for the plugin's connections.

@@ -91,6 +91,50 @@ for (const kind of testDbKinds()) {
       }
     });
 
+    it("a burst of new deliveries, repeats of stored ones and repeats within the burst: each stored once, each repeat answered duplicate", async () => {
+      const stack = await startStack(kind, { plugin: { autoStart: false } });
+      try {
+        const hook = await webhookClient(stack);
+        const order = await stack.main.host.erp.createOrder(newOrder(7600));
+        await stack.drain();
+        const zid = stack.sandbox.order(order.number)!.id;
+        const body = (n: number) =>
+          envelope(
+            "order/updated",
+            { order_id: zid, order_tenant_id: order.number, state_id: 2, state_name: "In Progress" },
+            new Date(Date.UTC(2026, 10, 28, 10, 0, n)).toISOString(),
+          );
+        const old = Array.from({ length: 50 }, (_, n) => body(n));
+        for (const b of old) assert.equal((await hook.signed(b)).status, 200);
+        const fresh = Array.from({ length: 150 }, (_, n) => body(100 + n));
+        // Every old one again, and every fresh one twice, all at once: whole batches of new
+        // rows and batches where some rows were there already.
+        const burst = [...fresh, ...old, ...fresh];
+        const answers = await pool(
+          burst.length,
+          burst.map((b) => () => hook.signed(b)),
+        );
+        assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
+        const duplicates = answers.filter((a) => a.json.duplicate === true).length;
+        assert.equal(duplicates, old.length + fresh.length, "each repeat is answered as a duplicate, each first delivery is not");
+        const firstOfFresh = new Map<string, number>();
+        answers.forEach((a, i) => {
+          const id = burst[i]!.id;
+          if (i < fresh.length || i >= fresh.length + old.length)
+            if (a.json.duplicate !== true) firstOfFresh.set(id, (firstOfFresh.get(id) ?? 0) + 1);
+        });
+        assert.equal(firstOfFresh.size, fresh.length, "every fresh event was acknowledged as new exactly once");
+        assert.ok([...firstOfFresh.values()].every((n) => n === 1));
+        const stored = await stack.db.knex("zenflow_inbox").whereIn(
+          "event_id",
+          [...old, ...fresh].map((b) => b.id),
+        );
+        assert.equal(stored.length, old.length + fresh.length);
+      } finally {
+        await stack.close();
+      }
+    });
+
     it("5,000 random and mutated requests: no 5xx, no crash, no ERP change from an unsigned body", async () => {
       const stack = await startStack(kind, { plugin: { autoStart: false } });
       try {
