@@ -125,14 +125,24 @@ export class JobQueue {
     const now = this.clock.now();
     const token = `${this.workerId}#${++this.claimSeq}`;
     const leaseUntil = now + this.leaseMs;
+    const mysql = isMysql(this.db);
     const pick = (q: Knex.QueryBuilder) => {
-      q.select("id").from(this.table).where("status", "pending").andWhere("run_at", "<=", now);
+      // MariaDB: the locking read must walk the claim index in claim order and stop at the
+      // LIMIT. Left to itself, on a table of mostly pending rows the optimiser scans and sorts,
+      // locking every row it read, and another process claiming at the same moment skips them
+      // all and gets nothing. The index with the kind serves a one-kind claim (what the
+      // worker makes); claims over several kinds walk the older index.
+      const index = kinds?.length === 1 ? `${this.table}_claim_kind_idx` : `${this.table}_claim_idx`;
+      q.select("id")
+        .from(mysql ? this.db.raw("?? FORCE INDEX (??)", [this.table, index]) : this.table)
+        .where("status", "pending")
+        .andWhere("run_at", "<=", now);
       if (kinds?.length) q.whereIn("kind", kinds);
       return q.orderBy([{ column: "priority" }, { column: "run_at" }, { column: "id" }]).limit(limit);
     };
     const set = { status: "running", locked_by: token, lease_until: leaseUntil, updated_at: now, attempts: this.db.raw("attempts + 1") };
 
-    if (isMysql(this.db)) {
+    if (mysql) {
       const skip = await this.canSkipLocked();
       // READ COMMITTED: no gap locks on the claim index, which is what made two workers
       // claiming at once deadlock under the default REPEATABLE READ.

@@ -7,6 +7,8 @@ import { newOrder } from "../support/builders";
 import { scaledClock } from "../support/fast-clock";
 import { eventually, startStack } from "../support/stack";
 import { watchStalls } from "../support/stalls";
+import { JobQueue } from "../../plugin/outbox/queue";
+import { systemClock } from "../../plugin/core/clock";
 
 for (const kind of testDbKinds()) {
   describe(`several ERP processes [${kind}]`, () => {
@@ -44,6 +46,44 @@ for (const kind of testDbKinds()) {
           [0, 1].every((w) => claimed.some((round) => round[w]! > 0)),
           `both processes claimed work; per round: ${JSON.stringify(claimed)}`,
         );
+      } finally {
+        await stack.close();
+      }
+    });
+
+    it("a claim in progress locks only the rows it takes: another process claims the next ones meanwhile", async () => {
+      const stack = await startStack(kind, { plugin: { autoStart: false } });
+      try {
+        for (let i = 1; i <= 300; i++) await stack.main.host.erp.createOrder(newOrder(61_000 + i));
+        await stack.main.plugin.runtime()!.parts.eventLog.route(1000);
+        const queue = (db: typeof stack.db.knex, workerId: string) =>
+          new JobQueue({ db, table: "zenflow_outbox", activeKey: true, clock: systemClock, workerId, leaseMs: 60_000 });
+        // SQLite has one writer: a claim cannot overlap another. On MariaDB the first claim
+        // runs inside a transaction that stays open, so its row locks are held while the second
+        // process claims (with a full scan and a sort it had locked all 300 rows, and the
+        // second claim got none).
+        if (kind === "sqlite") {
+          const [a, b] = await Promise.all([
+            queue(stack.db.knex, "a").claim(100, ["order"]),
+            queue(stack.db.knex, "b").claim(100, ["order"]),
+          ]);
+          assert.deepEqual([a.length, b.length], [100, 100]);
+          return;
+        }
+        const held = await stack.db.knex.transaction({ isolationLevel: "read committed" });
+        try {
+          const first = await queue(held, "a").claim(100, ["order"]);
+          assert.equal(first.length, 100);
+          const second = await queue(stack.db.knex, "b").claim(100, ["order"]);
+          assert.equal(second.length, 100, "the second process claimed while the first held its rows");
+          const firstIds = new Set(first.map((j) => j.id));
+          assert.ok(
+            second.every((j) => !firstIds.has(j.id)),
+            "no row claimed twice",
+          );
+        } finally {
+          await held.rollback();
+        }
       } finally {
         await stack.close();
       }
