@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { readProgress, requestRun } from "../plugin/core/runs";
 import { startStack } from "../test/support/stack";
-import { printTable, writeResult } from "./support";
+import { benchProductRow, printTable, writeResult } from "./support";
 
 const SIZES = (process.env.BENCH_CATALOG_SIZES ?? "10000,100000").split(",").map(Number);
 
@@ -19,20 +19,7 @@ async function run(n: number) {
     // Setup (not measured): the ERP's catalog written straight into its table.
     const now = new Date().toISOString();
     for (let i = 0; i < n; i += 500) {
-      const rows = Array.from({ length: Math.min(500, n - i) }, (_, k) => {
-        const j = i + k;
-        return {
-          id: `prd_${j}`,
-          sku: `SKU-${j}`,
-          barcode: `779${String(j).padStart(10, "0")}`,
-          name: `Product ${j}`,
-          category: "Bench",
-          weight_kg: 0.5,
-          price: "10.00",
-          active: true,
-          updated_at: now,
-        };
-      });
+      const rows = Array.from({ length: Math.min(500, n - i) }, (_, k) => benchProductRow(i + k, now));
       await stack.db.knex("erp_products").insert(rows);
     }
     global.gc?.();

@@ -24,6 +24,11 @@ const BENCHES: Bench[] = [
     what: "catalog import (requests vs minimum, wall time, peak RSS)",
     missing: () => (!staticFeatures().products ? "the plugin does not sync products yet (manifest lists no product.* hook)" : null),
   },
+  {
+    file: "plugin-memory.ts",
+    what: "the ERP process's own peak RSS (sandbox in another process): catalog import 10k/100k, 100k-order backlog",
+    missing: () => (!staticFeatures().products ? "the plugin does not sync products yet (manifest lists no product.* hook)" : null),
+  },
   { file: "webhook-ingest.ts", what: "webhook ingest throughput" },
   { file: "webhook-burst.ts", what: "webhook bursts of 200 against a minimal receiver; server-side p99" },
   { file: "host-under-faults.ts", what: "the ERP's hook and its own queries while ZenFlow fails, as ratios" },

@@ -42,3 +42,18 @@ export function writeResult(name: string, data: unknown): string {
   writeFileSync(file, `${JSON.stringify({ machine: machine(), ...(data as object) }, null, 2)}\n`);
   return file;
 }
+
+/** One row of the reference host's erp_products, as the catalog benchmarks write them straight into its table. */
+export function benchProductRow(j: number, updatedAt: string): Record<string, unknown> {
+  return {
+    id: `prd_${j}`,
+    sku: `SKU-${j}`,
+    barcode: `779${String(j).padStart(10, "0")}`,
+    name: `Product ${j}`,
+    category: "Bench",
+    weight_kg: 0.5,
+    price: "10.00",
+    active: true,
+    updated_at: updatedAt,
+  };
+}

@@ -7,10 +7,17 @@ import type { Stack } from "./stack";
 /** Stores `order` as the host's row (JSON columns as given, however odd) and emits order.created. Returns the id. */
 export async function insertRawOrder(stack: Stack, order: Record<string, unknown>): Promise<string> {
   const id = typeof order.id === "string" && order.id ? order.id : `ord_${randomUUID()}`;
-  const now = new Date().toISOString();
+  await stack.db.knex("erp_orders").insert(hostOrderRow(id, order, new Date().toISOString()));
+  const stored = await stack.main.host.erp.getOrder(id);
+  await stack.main.host.erp.emit("order.created", stored);
+  return id;
+}
+
+/** The reference host's erp_orders row for `order` (JSON columns as given, however odd). */
+export function hostOrderRow(id: string, order: Record<string, unknown>, now: string): Record<string, unknown> {
   const json = (v: unknown) => JSON.stringify(v === undefined ? null : v);
   const str = (v: unknown, fallback: string) => (typeof v === "string" ? v : fallback);
-  await stack.db.knex("erp_orders").insert({
+  return {
     id,
     number: str(order.number, `RAW-${id}`).slice(0, 255),
     status: str(order.status, "awaiting_fulfillment"),
@@ -26,10 +33,7 @@ export async function insertRawOrder(stack: Stack, order: Record<string, unknown
     updated_origin: null,
     created_at: str(order.createdAt, now).slice(0, 40),
     updated_at: now,
-  });
-  const stored = await stack.main.host.erp.getOrder(id);
-  await stack.main.host.erp.emit("order.created", stored);
-  return id;
+  };
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
