@@ -7,6 +7,8 @@
 // while the plugin was not running; the reconciliation at start finds them). SQLite (the
 // embedded default), budget not limiting. Each scenario is a fresh database and process.
 //   BENCH_MEMORY_PRODUCTS=10000,100000  BENCH_MEMORY_ORDERS=100000
+//   BENCH_MEMORY_CONFIG='{"reconcileIntervalMinutes":60}'  (merged into the plugin's settings)
+//   BENCH_MEMORY_HOST_NODE_OPTIONS=--max-old-space-size=64  (NODE_OPTIONS of the ERP process)
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,6 +108,7 @@ async function run(scenario: Scenario) {
     rateLimitPerMinute: 100_000,
     rateLimitPerHour: 1_000_000,
     rateLimitPerDay: 10_000_000,
+    ...(process.env.BENCH_MEMORY_CONFIG ? (JSON.parse(process.env.BENCH_MEMORY_CONFIG) as Record<string, unknown>) : {}),
   };
   const host = new HostProcess({
     name: "erp-memory",
