@@ -37,7 +37,9 @@ interface Attempt {
 
 function failedAttempt(err: unknown, tokenAt: number, at: number, durationMs: number): Attempt {
   const status = err instanceof RateLimitError ? 429 : (err as { status?: unknown }).status;
-  const code = (err as { code?: unknown }).code;
+  // ZenFlow's own code (validation_error, invalid_api_key) says more than the plugin's class.
+  const e = err as { code?: unknown; zenflowCode?: unknown };
+  const code = typeof e.zenflowCode === "string" && e.zenflowCode ? e.zenflowCode : e.code;
   return {
     tokenAt,
     at,
