@@ -247,7 +247,13 @@ function whatNow(deps: TimelineDeps, ref: OrderRef, jobs: Row[], inbox: Row[], h
     if (runAt > now && attempts > 0)
       return { tone: "waiting", text: `Retrying at ${utcFull(runAt)} (job ${id}, ${attempts} failed attempt(s) so far).${lastError}` };
     if (runAt > now) return { tone: "waiting", text: `Queued as job ${id}; due at ${utcFull(runAt)}.` };
-    const full = budget ? fullWindow(budget, now) : null;
+    // No budget: no engine, so no valid settings (or, from the command line, no process ever sent).
+    if (!budget)
+      return {
+        tone: "waiting",
+        text: `Queued as job ${id} and due, but nothing is sent until the plugin is configured (see the health line).`,
+      };
+    const full = fullWindow(budget, now);
     if (full)
       return {
         tone: "waiting",

@@ -139,6 +139,20 @@ for (const kind of testDbKinds()) {
       });
     });
 
+    it("a queued order is due now, or waits for the settings when there is no budget", async () => {
+      const o = await stack.main.host.erp.createOrder(newOrder(7004));
+      await runtime().parts.eventLog.route();
+      assert.match((await timelineOf(o.number)).whatNow.text, /^Queued as job outbox:\d+ and due now/);
+      const unconfigured = await orderTimeline({ db: stack.db.knex, erp: runtime().parts.erp, now: Date.now(), budget: null }, o.number);
+      assert.match(unconfigured.whatNow.text, /nothing is sent until the plugin is configured/);
+      assert.deepEqual(
+        unconfigured.entries.map((e) => e.title),
+        ["ERP change reached the plugin", unconfigured.entries[1]!.title],
+      );
+      assert.match(unconfigured.entries[1]!.title, /^Queued as job outbox:\d+$/);
+      await stack.drain();
+    });
+
     it("an unknown order says so, and hostile order numbers are escaped on the page", async () => {
       const none = await timelineOf("SO-NOBODY-KNOWS");
       assert.equal(none.order, null);
