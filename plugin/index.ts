@@ -23,7 +23,7 @@ import { Binder } from "./id-map/binder";
 import { Leases } from "./core/leases";
 import { EventRecorder } from "./outbox/event-recorder";
 import { EventLog } from "./outbox/event-log";
-import { ORDER_KIND, mergeOrderPayloads } from "./jobs/order-job";
+import { ORDER_KIND, mergeOrderPayloads, describeOrderArrival } from "./jobs/order-job";
 import { JobQueue } from "./outbox/queue";
 import type { Activation } from "./runtime/activation";
 import { KvStore } from "./core/kv-store";
@@ -136,6 +136,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         clock,
         mergers: { [ORDER_KIND]: mergeOrderPayloads },
         debounceMs: tuning.debounceMs,
+        arrivals: { [ORDER_KIND]: describeOrderArrival },
       });
       const recorder = new EventRecorder({ log: eventLog, logger: c.log });
       const p: Activation = {
@@ -166,6 +167,8 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         health: () => plugin.health(),
         budget: () => (engine ? engine.budget.snapshot() : Promise.resolve(null)),
         lastSuccessAt: () => p.lastSuccessAt,
+        // The contract names no ERP time zone: the ERP process's own (TZ) is the best guess.
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
         wake: () => {
           engine?.notify();
           engine?.notifyInbox();

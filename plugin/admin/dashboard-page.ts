@@ -3,7 +3,8 @@
 import type { BudgetSnapshot } from "../budget/shared-budget";
 import type { QueueCounts } from "./health";
 import type { HealthReport } from "../core/host-api";
-import { age, oneLine, plural, utc } from "./format";
+import { age, oneLine, plural, utc, utcFull, zoned, zoneFormatter } from "./format";
+import type { OrderTimeline } from "./order-timeline";
 import { Html, html } from "./html";
 import { type DeadLetter, type FailureItem, type LookupResult, type RunInfo, percentOf } from "./queries";
 
@@ -17,6 +18,10 @@ export interface DashboardModel {
   failures: FailureItem[];
   runs: RunInfo[];
   lookup: LookupResult | null;
+  /** The order timeline of the looked-up order number (absent without a query). */
+  timeline: OrderTimeline | null;
+  /** The ERP's time zone (IANA) for the timeline's second time column. */
+  timeZone: string;
   flash: { text: string; level: "ok" | "error" } | null;
   /** CSRF tokens per form action. */
   tokens: { retry: string; discard: string; resume: string };
@@ -44,7 +49,7 @@ export function renderDashboard(m: DashboardModel): string {
       <span class="health-message">${m.health.message ?? ""}</span>
     </section>
     ${m.flash ? html`<p class="flash ${m.flash.level}" role="status">${m.flash.text}</p>` : ""}
-    ${m.lookup ? lookupSection(m.lookup, m.now) : ""}
+    ${m.lookup ? lookupSection(m.lookup, m.now, m.timeline?.order ? timelineSection(m.timeline, m.timeZone) : "") : ""}
     ${glance(m)} ${budgetSection(m.budget, m.now, m.tokens.resume)} ${m.runs.map((r) => runSection(r, m.now))} ${deadLetterSection(m)}
     ${failureSection(m.failures, m.now)} ${queueSection(m.counts)}
   `;
@@ -257,8 +262,48 @@ function queueSection(c: QueueCounts): Html {
   </section>`;
 }
 
-function lookupSection(l: LookupResult, now: number): Html {
-  const found = l.erp.length || l.mappings.length || l.jobs.length || l.history.length;
+function timelineSection(t: OrderTimeline, timeZone: string): Html {
+  const zone = zoneFormatter(timeZone);
+  const zoneName = zone?.resolvedOptions().timeZone ?? "";
+  const rows = t.entries.map(
+    (e) => html`<tr class="${e.source}">
+      <td>${utcFull(e.at)}</td>
+      ${zone ? html`<td>${zoned(e.at, zone)}</td>` : ""}
+      <td>${e.title}</td>
+      <td>${e.outcome ? html`<span class="tag ${e.outcome}">${e.outcome}</span>` : ""}</td>
+      <td class="message">${oneLine(e.detail, 600)}</td>
+    </tr>`,
+  );
+  return html`<div id="timeline">
+    <h3>Timeline of order ${t.order?.number ?? t.query}</h3>
+    <p class="what-now ${t.whatNow.tone}"><strong>What now:</strong> ${t.whatNow.text}</p>
+    <p class="muted">
+      ${zone ? `Times in UTC and in the ERP's time zone (${zoneName}, the ERP process's own).` : "Times in UTC: the ERP process runs on UTC."}
+      ${t.omitted ? ` Showing the newest ${t.entries.length} entries.` : ""}
+    </p>
+    ${
+      t.entries.length
+        ? html`<table>
+          <thead>
+            <tr>
+              <th>When (UTC)</th>
+              ${zone ? html`<th>ERP time</th>` : ""}
+              <th>What</th>
+              <th>Outcome</th>
+              <th>Details</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows}
+          </tbody>
+        </table>`
+        : html`<p class="muted">Nothing recorded for this order yet.</p>`
+    }
+  </div>`;
+}
+
+function lookupSection(l: LookupResult, now: number, timeline: Html | ""): Html {
+  const found = l.erp.length || l.mappings.length || l.jobs.length || l.history.length || timeline;
   if (!found)
     return html`<section id="lookup" class="lookup">
       <h2>Lookup: ${l.query}</h2>
@@ -267,6 +312,7 @@ function lookupSection(l: LookupResult, now: number): Html {
   return html`<section id="lookup" class="lookup">
     <h2>Lookup: ${l.query}</h2>
     ${l.erp.map((e) => html`<p>In the ERP: ${e.type} <strong>${e.label}</strong> (id ${e.id}${e.status ? `, ${e.status}` : ""})</p>`)}
+    ${timeline}
     ${
       l.mappings.length
         ? html`<h3>Mapping</h3>
@@ -414,4 +460,8 @@ td.actions { white-space: nowrap; } td.actions form { display: inline; }
 .tag.dead, .tag.refused { background: #ffebe9; color: #a40e26; } .tag.retry { background: #fff8c5; color: #7d4e00; }
 .tag.sent, .tag.applied, .tag.resolved { background: #dafbe1; color: #116329; } .tag.discarded { background: #eaeef2; color: #59636e; }
 code { font-size: .85rem; }
+.what-now { padding: .5rem .8rem; border-radius: 6px; border-left: 5px solid #59636e; background: #f6f8fa; }
+.what-now.ok { border-left-color: #1a7f37; } .what-now.waiting { border-left-color: #bf8700; background: #fff8c5; } .what-now.bad { border-left-color: #cf222e; background: #ffebe9; }
+.tag.ok, .tag.done { background: #dafbe1; color: #116329; } .tag.note { background: #ddf4ff; color: #0a3069; }
+.tag.server_error, .tag.timeout, .tag.network, .tag.rate_limited, .tag.not_sent { background: #fff8c5; color: #7d4e00; }
 `;

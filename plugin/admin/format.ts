@@ -43,3 +43,38 @@ export function oneLine(text: string | null | undefined, max = 300): string {
     .trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
+
+/** "2026-11-27 10:42:07 UTC", whatever the day (timelines span days). */
+export function utcFull(ms: number | null | undefined): string {
+  if (!writable(ms)) return "—";
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/** A zone's formatter, or null for a zone that is UTC (then UTC alone is shown) or unknown to Intl. */
+export function zoneFormatter(timeZone: string): Intl.DateTimeFormat | null {
+  try {
+    const f = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+      timeZoneName: "shortOffset",
+    });
+    const zone = f.resolvedOptions().timeZone;
+    return zone === "UTC" || zone === "Etc/UTC" || zone === "Etc/GMT" ? null : f;
+  } catch {
+    return null;
+  }
+}
+
+/** "2026-11-27 07:42:07 GMT-3" in the formatter's zone. */
+export function zoned(ms: number | null | undefined, f: Intl.DateTimeFormat): string {
+  if (!writable(ms)) return "—";
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName ?? ""}`.trim();
+}

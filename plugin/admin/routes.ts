@@ -27,6 +27,7 @@ import { plural } from "./format";
 import { GaugeRefresher } from "./gauges";
 import type { Metrics } from "./metrics";
 import { latestBudget, listDeadLetters, lookup, readRuns, recentFailures } from "./queries";
+import { orderTimeline } from "./order-timeline";
 import { kvKey } from "../core/kv-store";
 
 const RETRY = "/retry";
@@ -51,6 +52,8 @@ export interface AdminRouteDeps {
   lastSuccessAt(): number | null;
   /** Wakes this process's workers (retried jobs are due now). */
   wake(): void;
+  /** The ERP's time zone (IANA), for the order timeline's second column; UTC shows UTC only. */
+  timeZone: string;
 }
 
 type Deps = AdminRouteDeps;
@@ -198,6 +201,7 @@ async function buildModel(deps: Deps, req: Request, signer: Signer): Promise<Das
     q ? lookup(db, erp, q) : Promise.resolve(null),
   ]);
   const budget = await budgets.any;
+  const timeline = q ? await orderTimeline({ db, erp, now, budget: budgets.live }, q) : null;
   return {
     now,
     health,
@@ -209,6 +213,8 @@ async function buildModel(deps: Deps, req: Request, signer: Signer): Promise<Das
     failures,
     runs,
     lookup: found,
+    timeline,
+    timeZone: deps.timeZone,
     flash: readFlash(req, signer),
     tokens: { retry: signer.token(RETRY), discard: signer.token(DISCARD), resume: signer.token(RESUME) },
   };

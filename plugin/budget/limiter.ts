@@ -28,13 +28,13 @@ export class RequestLimiter {
   /**
    * Runs `fn` at `priority` (0 = first) once a slot and a budget token are available.
    * `reserve` leaves that share of each window to more urgent work (see SharedBudget.tryTake).
+   * `fn` learns the instant whose budget windows counted its token (the order timeline shows them).
    */
-  schedule<T>(priority: number, fn: () => Promise<T>, reserve = 0): Promise<T> {
+  schedule<T>(priority: number, fn: (tokenAt: number) => Promise<T>, reserve = 0): Promise<T> {
     if (this.stopped) return Promise.reject(new AbortedError("not sent: the plugin is stopping"));
     return this.bottleneck
       .schedule({ priority: Math.max(0, Math.min(9, priority)) }, async () => {
-        await this.acquireToken(reserve);
-        return fn();
+        return fn(await this.acquireToken(reserve));
       })
       .catch((err: unknown) => {
         // Jobs dropped by stop() are interrupted, not failed: they go back to the queue untouched.
@@ -43,7 +43,7 @@ export class RequestLimiter {
       });
   }
 
-  private async acquireToken(reserve: number): Promise<void> {
+  private async acquireToken(reserve: number): Promise<number> {
     const { budget, clock, signal } = this.opts;
     const maxPoll = this.opts.maxPollMs ?? 5000;
     this.waitingForToken++;
@@ -51,7 +51,7 @@ export class RequestLimiter {
       for (;;) {
         if (signal.aborted) throw new AbortedError("not sent: the plugin is stopping");
         const r = await budget.tryTake(reserve);
-        if (r.ok) return;
+        if (r.ok) return r.at;
         // A little jitter so processes that wake for the same window do not collide.
         const wait = Math.max(5, Math.min(maxPoll, r.until - clock.now())) + Math.floor(Math.random() * 20);
         await clock.sleep(wait, signal);

@@ -14,7 +14,10 @@ const TABLE = Table.budget;
 /** The limits a running plugin uses for a key, published for readers without the settings (the CLI). */
 export const budgetLimitsKey = (keyId: string) => kvKey<BudgetLimits>(`budget:limits:${keyId}`);
 
-export type TakeResult = { ok: true } | { ok: false; until: number; reason: string };
+/** Why no token now, and when to ask again. */
+export type Refusal = { ok: false; until: number; reason: string };
+/** A token: `at` is the instant whose minute, hour and day windows counted it. */
+export type TakeResult = { ok: true; at: number } | Refusal;
 
 export interface BudgetSnapshot {
   limits: BudgetLimits;
@@ -105,7 +108,7 @@ export class SharedBudget {
         await this.refund(m, h, d);
         return { ok: false, until: after, reason: "token taken too late for its window; retrying" };
       }
-      return { ok: true };
+      return { ok: true, at: now };
     }
     const why = await this.whyNot(now, reserve);
     // The row changed between the two statements (a pause lifted, a window rolled over): no
@@ -132,7 +135,7 @@ export class SharedBudget {
     return r.ok ? null : { at: r.until, reason: r.reason };
   }
 
-  private async whyNot(now: number, reserve = 0): Promise<TakeResult> {
+  private async whyNot(now: number, reserve = 0): Promise<{ ok: true } | Refusal> {
     const row = await this.db(TABLE).where({ key_id: this.keyId }).first();
     if (!row) {
       await this.ensureRow();

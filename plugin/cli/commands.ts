@@ -1,8 +1,9 @@
 // The command line's subcommands. Each returns its exit code and writes results to `out`
 // (stdout: what scripts read) and progress and advice to `err` (stderr: for people).
 import type { Knex } from "knex";
-import { plural, utc } from "../admin/format";
-import { RUN_LABELS } from "../admin/queries";
+import { isoOrNull, oneLine, plural, utc, utcFull } from "../admin/format";
+import { orderTimeline } from "../admin/order-timeline";
+import { RUN_LABELS, latestBudget } from "../admin/queries";
 import type { Clock } from "../core/clock";
 import { History } from "../core/history";
 import {
@@ -108,6 +109,36 @@ export async function resumeCommand(c: CliContext): Promise<number> {
         : "Sending was not paused; nothing changed.\n",
     );
   return EXIT.ok;
+}
+
+/**
+ * One order's timeline from the plugin's tables (the CLI cannot ask the ERP: an order that
+ * never reached the plugin is unknown here). Times in UTC: the ERP's zone is the ERP's.
+ */
+export async function lookupCommand(c: CliContext, query: string): Promise<number> {
+  const now = c.clock.now();
+  const t = await orderTimeline({ db: c.db, erp: null, now, budget: await latestBudget(c.db, now) }, query);
+  if (c.json)
+    printJson(c, {
+      ...t,
+      entries: t.entries.map((e) => ({ ...e, at: isoOrNull(e.at) })),
+    });
+  else {
+    const lines = t.order
+      ? [
+          `Order ${printable(t.order.number)}${t.order.zenflowId ? ` (ZenFlow ${printable(t.order.zenflowId)})` : ""}`,
+          `What now: ${printable(t.whatNow.text)}`,
+          "",
+          ...t.entries.map((e) => {
+            const head = printable(`${utcFull(e.at)}  ${e.title}${e.outcome ? ` [${e.outcome}]` : ""}`);
+            return e.detail ? `${head}\n    ${printable(oneLine(e.detail, 600))}` : head;
+          }),
+          t.omitted ? `(the newest ${t.entries.length} entries)` : "",
+        ]
+      : [printable(t.whatNow.text)];
+    c.out(`${lines.join("\n").trimEnd()}\n`);
+  }
+  return t.order ? EXIT.ok : EXIT.failure;
 }
 
 export interface FollowOptions {

@@ -17,6 +17,7 @@ import {
   replayWebhookCommand,
   resumeCommand,
   retryDeadCommand,
+  lookupCommand,
   runCommand,
   statusCommand,
 } from "./commands";
@@ -29,6 +30,7 @@ Commands:
   status                       sync health, queues, dead letters, rate budget, import progress
   retry-dead <job>… | --all    send dead letters again (job ids as shown by status: 12, inbox:7)
   replay-webhook <event-id>    process a received ZenFlow webhook again
+  lookup <order>               one order's timeline: what happened to it and what comes next (UTC)
   resume                       lift a pause ZenFlow asked for (Retry-After), for every ERP process
   import-catalog [--no-wait]   start the catalog import and show its progress
   sync-stock [--no-wait]       start a full stock sync and show its progress
@@ -89,7 +91,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.err.write(USAGE);
     return EXIT.usage;
   }
-  const known = ["status", "retry-dead", "replay-webhook", "resume", "import-catalog", "sync-stock"];
+  const known = ["status", "retry-dead", "replay-webhook", "lookup", "resume", "import-catalog", "sync-stock"];
   if (!known.includes(command)) {
     io.err.write(`zenflow-erp: unknown command "${command}"\n\n${USAGE}`);
     return EXIT.usage;
@@ -161,6 +163,11 @@ function plan(
         });
         return (c) => retryDeadCommand(c, refs);
       }
+    case "lookup": {
+      const [order, ...more] = rest;
+      if (!order?.trim() || more.length) throw new CliUsageError("lookup takes one ERP order number (or ERP id, or ZenFlow id)");
+      return (c) => lookupCommand(c, order);
+    }
     case "resume":
       if (rest.length) throw new CliUsageError("resume takes no arguments");
       return (c) => resumeCommand(c);

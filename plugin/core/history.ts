@@ -5,7 +5,19 @@ import type { Clock } from "./clock";
 import { Table } from "./tables";
 import { clip } from "./text";
 
-export type Outcome = "sent" | "noop" | "retry" | "dead" | "refused" | "applied" | "ignored" | "unmatched" | "received" | "discarded";
+export type Outcome =
+  | "sent"
+  | "noop"
+  | "retry"
+  | "dead"
+  | "refused"
+  | "applied"
+  | "ignored"
+  | "unmatched"
+  | "received"
+  | "discarded"
+  /** A note the plugin wrote to the ERP record (the message is its text). */
+  | "note";
 
 export interface HistoryEntry {
   entityKey: string;

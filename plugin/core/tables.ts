@@ -7,6 +7,7 @@ export const Table = {
   seenEvents: "zenflow_seen_events",
   idMap: "zenflow_id_map",
   history: "zenflow_history",
+  requests: "zenflow_requests",
   budget: "zenflow_budget",
   leases: "zenflow_leases",
   state: "zenflow_state",

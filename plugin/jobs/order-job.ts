@@ -36,3 +36,13 @@ export function mergeOrderPayloads(older: unknown, newer: unknown): OrderJobPayl
   const cancel = n.cancel ?? o.cancel;
   return { orderId: n.orderId, ...(cancel ? { cancel } : {}) };
 }
+
+/** How a routed order change reads on the order's timeline (zenflow_history, outcome "received"). */
+export function describeOrderArrival(change: { eventId: string | null; payload: unknown; duplicate: boolean }): string {
+  const cancel = !!(change.payload as Partial<OrderJobPayload> | null)?.cancel;
+  const what = cancel ? "ERP cancellation" : "ERP change";
+  // Without an event id the plugin queued it itself: the reconciliation, or a follow-up update.
+  if (!change.eventId) return `${what} queued by the plugin (reconciliation or follow-up)`;
+  if (change.duplicate) return `${what} event ${change.eventId} delivered again; dropped as a duplicate`;
+  return `${what} received (event ${change.eventId})`;
+}

@@ -33,7 +33,16 @@ export interface EventLogOptions {
    * so an entity that keeps changing is still sent.
    */
   debounceMs?: Record<string, number>;
+  /**
+   * Per job kind: how a routed change is described in zenflow_history (outcome "received"),
+   * dated when the ERP's event arrived, for the order timeline. Kinds without one (products,
+   * stock: many more events, no timeline) write nothing.
+   */
+  arrivals?: Record<string, ArrivalDescriber>;
 }
+
+/** One line for a change that reached the plugin; `duplicate` when its event id was routed before. */
+export type ArrivalDescriber = (change: { eventId: string | null; payload: unknown; duplicate: boolean }) => string;
 
 interface LogRow {
   id: number;
@@ -43,6 +52,7 @@ interface LogRow {
   erpRef: string | null;
   payload: unknown;
   priority: number;
+  receivedAt: number;
 }
 
 export class EventLog {
@@ -51,6 +61,7 @@ export class EventLog {
   private readonly clock: Clock;
   private readonly mergers: Record<string, PayloadMerger>;
   private readonly debounceMs: Record<string, number>;
+  private readonly arrivals: Record<string, ArrivalDescriber>;
 
   constructor(opts: EventLogOptions) {
     this.db = opts.db;
@@ -58,6 +69,7 @@ export class EventLog {
     this.clock = opts.clock;
     this.mergers = opts.mergers ?? {};
     this.debounceMs = opts.debounceMs ?? {};
+    this.arrivals = opts.arrivals ?? {};
   }
 
   async append(job: JobInput, eventId?: string | null): Promise<void> {
@@ -103,6 +115,7 @@ export class EventLog {
           if (!raw.length) return 0;
           const rows = raw.map(toLogRow);
           const fresh = await this.dropSeen(trx, rows);
+          await this.recordArrivals(trx, rows, new Set(fresh.map((r) => r.id)));
           await this.merge(trx, fold(fresh, this.mergers));
           await trx(LOG)
             .whereIn(
@@ -115,6 +128,24 @@ export class EventLog {
         mysql ? { isolationLevel: "read committed" } : undefined,
       ),
     );
+  }
+
+  /** History lines for the routed changes of kinds that have a describer, in the routing's transaction. */
+  private async recordArrivals(trx: Knex.Transaction, rows: LogRow[], fresh: Set<number>): Promise<void> {
+    const lines: Record<string, unknown>[] = [];
+    for (const r of rows) {
+      const describe = this.arrivals[r.kind];
+      if (!describe) continue;
+      lines.push({
+        entity_key: r.entityKey,
+        erp_ref: r.erpRef,
+        kind: r.kind,
+        outcome: "received",
+        message: describe({ eventId: r.eventId, payload: r.payload, duplicate: !fresh.has(r.id) }),
+        at: r.receivedAt,
+      });
+    }
+    for (let i = 0; i < lines.length; i += 200) await trx(Table.history).insert(lines.slice(i, i + 200));
   }
 
   /** Removes events already routed before (a host delivering one event twice), and records the new ids. */
@@ -242,5 +273,6 @@ function toLogRow(r: Record<string, unknown>): LogRow {
     erpRef: (r.erp_ref as string | null) ?? null,
     payload: parse(r.payload),
     priority: num(r.priority),
+    receivedAt: num(r.received_at),
   };
 }

@@ -13,7 +13,7 @@ import type { EventLog } from "./event-log";
 import type { JobQueue, QueueJob } from "./queue";
 
 export type JobResult =
-  | { type: "done"; outcome: Outcome; message?: string; zenflowId?: string }
+  | { type: "done"; outcome: Outcome; message?: string; zenflowId?: string; /** Notes written to the ERP record. */ notes?: string[] }
   | { type: "failed"; error: unknown }
   | { type: "dead"; message: string; code: string; status?: "dead" | "ignored" | "unmatched" };
 
@@ -169,6 +169,8 @@ export class Worker {
         done.push(job);
         if (r.zenflowId) zenflowIds.set(job.id, r.zenflowId);
         entries.push({ ...base, outcome: r.outcome, message: r.message ?? null, zenflowId: r.zenflowId ?? null });
+        // Each note the ERP record got, as its own line: the order timeline shows what was written.
+        for (const note of r.notes ?? []) entries.push({ ...base, outcome: "note", message: note });
         this.opts.metrics?.jobSettled(this.opts.name, job.kind, r.outcome);
         // The one line that ties a job and its ERP reference to the ZenFlow id it became.
         log.debug({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, zenflowId: r.zenflowId, outcome: r.outcome }, "job done");

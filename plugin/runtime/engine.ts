@@ -6,6 +6,7 @@ import { SharedBudget, budgetLimitsKey } from "../budget/shared-budget";
 import type { ZenflowConfig } from "../core/config";
 import { AUTH_ERROR_CODES } from "../core/errors";
 import { keyIdOf } from "../core/key-id";
+import { RequestLog } from "../core/request-log";
 import type { EngineTuning } from "../core/tuning";
 import { Worker } from "../outbox/worker";
 import { createOrderStateApplier } from "../sync/apply-order-state";
@@ -68,7 +69,9 @@ export class Engine {
         if (info.status && info.status < 400) parts.lastSuccessAt = clock.now();
       },
     });
-    const client = createZenflowClient(createTransport({ http, limiter: this.limiter, budget: this.budget, clock, log }));
+    const client = createZenflowClient(
+      createTransport({ http, limiter: this.limiter, budget: this.budget, clock, log, requests: new RequestLog(db) }),
+    );
     this.client = client;
     const retry = {
       maxAttempts: config.maxAttempts,

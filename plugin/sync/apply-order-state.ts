@@ -119,11 +119,13 @@ export function createOrderStateApplier(deps: OrderStateDeps): SyncHandler {
     } catch (err) {
       const code = err instanceof ErpError ? err.code : null;
       if (code === "conflict") {
-        await erp.addNote(order.id, `ZenFlow reports the order as ${state}, but the ERP refused the change: ${describeError(err)}`);
+        const note = `ZenFlow reports the order as ${state}, but the ERP refused the change: ${describeError(err)}`;
+        await erp.addNote(order.id, note);
         return {
           type: "done",
           outcome: "refused",
           message: `${label}: the ERP refused "${state}" (${describeError(err)}); a note was added`,
+          notes: [note],
         };
       }
       if (code === "invalid") {

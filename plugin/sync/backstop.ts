@@ -42,7 +42,8 @@ export async function backstop(deps: BackstopDeps, signal?: AbortSignal): Promis
     if (!order || finalStatuses.has(order.status)) continue;
     let status;
     try {
-      status = (await client.orders.status(row.zenflowId!, Priority.backstop)).data;
+      const about = [{ entityKey: entityKey.order(row.erpId), erpRef: row.erpRef }];
+      status = (await client.orders.status(row.zenflowId!, Priority.backstop, about)).data;
     } catch (err) {
       if (err instanceof NotFoundError) continue;
       throw err;

@@ -20,6 +20,9 @@ import type { ZenflowClient } from "../zenflow/client";
 import type { CreateOrdersResult } from "../zenflow/schemas";
 import type { ErpPort } from "../core/erp-port";
 import { chunksOf } from "../core/chunks";
+import type { RequestSubject } from "../core/request-log";
+import { entityKey } from "../jobs/keys";
+import { Priority } from "../jobs/priorities";
 
 export interface OrderExporterDeps {
   client: ZenflowClient;
@@ -123,7 +126,13 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
   async function sendCreates(items: CreateItem[], results: Map<number, JobResult>): Promise<void> {
     let res: CreateOrdersResult;
     try {
-      res = (await client.orders.create(items.map((i) => i.mapped.payload))).data;
+      res = (
+        await client.orders.create(
+          items.map((i) => i.mapped.payload),
+          Priority.order,
+          items.map((i) => subjectOf(i.order)),
+        )
+      ).data;
     } catch (err) {
       if (err instanceof RejectedError && !(err instanceof NotFoundError) && items.length > 1) {
         const culprits = culpritIndexes(err, items.length);
@@ -220,15 +229,15 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     const linesChanged = binding.auxHash !== null && binding.auxHash !== mapped.linesHash;
     if (binding.payloadHash === mapped.headerHash) {
       if (!linesChanged) return { type: "done", outcome: "noop", message: `${label}: nothing changed that ZenFlow tracks` };
-      await noteLinesNotSent(order, binding, mapped);
       return {
         type: "done",
         outcome: "refused",
         message: `${label}: line changes cannot be sent to ZenFlow after creation; a note was added to the order`,
+        notes: [await noteLinesNotSent(order, binding, mapped)],
       };
     }
     try {
-      await client.orders.update(binding.zenflowId!, headerPatch(mapped));
+      await client.orders.update(binding.zenflowId!, headerPatch(mapped), [subjectOf(order)]);
     } catch (err) {
       if (err instanceof NotFoundError) {
         return {
@@ -238,37 +247,38 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         };
       }
       if (err instanceof RejectedError && err.zenflowCode === "update_error") {
-        await erp.addNote(
-          order.id,
-          `ZenFlow did not accept the changed ship-by date, customer or address: ${err.zenflowMessage || "the order can no longer be changed"}. Please tell the warehouse directly.`,
-        );
+        const note = `ZenFlow did not accept the changed ship-by date, customer or address: ${err.zenflowMessage || "the order can no longer be changed"}. Please tell the warehouse directly.`;
+        await erp.addNote(order.id, note);
         // Remember what we tried so the same refusal does not add a note on every later event.
         await binder.bind("order", { erpId: order.id, payloadHash: mapped.headerHash });
         return {
           type: "done",
           outcome: "refused",
           message: `${label}: ZenFlow refused the change (${err.zenflowMessage}); a note was added to the order`,
+          notes: [note],
         };
       }
       throw err;
     }
     await binder.bind("order", { erpId: order.id, payloadHash: mapped.headerHash });
-    if (linesChanged) await noteLinesNotSent(order, binding, mapped);
+    const notes = linesChanged ? [await noteLinesNotSent(order, binding, mapped)] : [];
     return {
       type: "done",
       outcome: "sent",
       zenflowId: binding.zenflowId!,
       message: `${label}: ship-by date, customer or address updated in ZenFlow`,
+      notes,
     };
   }
 
-  async function noteLinesNotSent(order: ErpOrder, binding: Binding, mapped: MappedOrder): Promise<void> {
-    await erp.addNote(
-      order.id,
+  /** Returns the note, for the order's timeline. */
+  async function noteLinesNotSent(order: ErpOrder, binding: Binding, mapped: MappedOrder): Promise<string> {
+    const note =
       "The order's lines changed after it was sent to ZenFlow. ZenFlow's API cannot change lines of an existing order: ask the warehouse to adjust ZenFlow order " +
-        `${binding.zenflowId}, or cancel and re-create the order.`,
-    );
+      `${binding.zenflowId}, or cancel and re-create the order.`;
+    await erp.addNote(order.id, note);
     await binder.bind("order", { erpId: order.id, auxHash: mapped.linesHash });
+    return note;
   }
 
   async function cancelOrder(order: ErpOrder, binding: Binding | null, reason: string | undefined): Promise<JobResult> {
@@ -279,22 +289,21 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     // Without a known ZenFlow id (the create's answer was lost) cancel by our order number.
     const ref = binding.zenflowId ?? String(order.number);
     try {
-      await client.orders.cancel(ref, { order_tenant_id: String(order.number), ...(reason ? { reason } : {}) });
+      await client.orders.cancel(ref, { order_tenant_id: String(order.number), ...(reason ? { reason } : {}) }, [subjectOf(order)]);
     } catch (err) {
       if (err instanceof NotFoundError) {
         return { type: "done", outcome: "noop", message: `${label}: ZenFlow has no such order; nothing to cancel` };
       }
       if (err instanceof RejectedError && err.zenflowCode === "cancel_error") {
-        await erp.addNote(
-          order.id,
-          `ZenFlow could not cancel this order: ${err.zenflowMessage || "it is already completed"}. It may already have left the warehouse — contact the warehouse team.`,
-        );
+        const note = `ZenFlow could not cancel this order: ${err.zenflowMessage || "it is already completed"}. It may already have left the warehouse — contact the warehouse team.`;
+        await erp.addNote(order.id, note);
         // Recorded so the reconciliation does not ask (and note) again.
         await binder.advanceRemoteState("order", order.id, localState("Completed", deps.clock.now()));
         return {
           type: "done",
           outcome: "refused",
           message: `${label}: ZenFlow refused the cancellation (${err.zenflowMessage}); a note was added to the order`,
+          notes: [note],
         };
       }
       throw err;
@@ -304,6 +313,11 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
   }
 
   return { kind: ORDER_KIND, run };
+}
+
+/** An order as the request log names it (the order timeline). */
+function subjectOf(order: ErpOrder): RequestSubject {
+  return { entityKey: entityKey.order(order.id), erpRef: String(order.number) };
 }
 
 /** Indexes named by ZenFlow's validation details, e.g. "orders[2].assembly_date" → 2. */

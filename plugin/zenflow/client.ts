@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import { Priority, type PriorityValue } from "../jobs/priorities";
 import type { QueryValue, ZenflowRequest, ZenflowResponse } from "./http";
+import type { RequestSubject } from "../core/request-log";
 import {
   bulkProductsResultSchema,
   bulkStockResultSchema,
@@ -59,7 +60,7 @@ function req<T>(
   method: ZenflowRequest<T>["method"],
   path: string,
   schema: z.ZodType<T>,
-  extra: { body?: unknown; query?: Record<string, QueryValue> } = {},
+  extra: { body?: unknown; query?: Record<string, QueryValue>; about?: readonly RequestSubject[] } = {},
 ): ZenflowRequest<T> {
   return { endpoint, method, path, schema, ...extra };
 }
@@ -67,15 +68,19 @@ function req<T>(
 export function createZenflowClient(send: Transport) {
   return {
     orders: {
-      create: (orders: ZenflowOrderPayload[], priority: PriorityValue = Priority.order) =>
-        send(req("POST /orders", "POST", "/orders", createOrdersResultSchema, { body: { orders } }), priority),
-      update: (id: string, patch: ZenflowOrderPatch) =>
-        send(req("PUT /orders/:id", "PUT", `/orders/${enc(id)}`, orderUpdateResultSchema, { body: patch }), Priority.order),
+      // `about`: the ERP orders a request carries, so the order timeline can show it.
+      create: (orders: ZenflowOrderPayload[], priority: PriorityValue = Priority.order, about?: readonly RequestSubject[]) =>
+        send(req("POST /orders", "POST", "/orders", createOrdersResultSchema, { body: { orders }, about }), priority),
+      update: (id: string, patch: ZenflowOrderPatch, about?: readonly RequestSubject[]) =>
+        send(req("PUT /orders/:id", "PUT", `/orders/${enc(id)}`, orderUpdateResultSchema, { body: patch, about }), Priority.order),
       /** `ref` is ZenFlow's id or our order_tenant_id; ZenFlow accepts both here. */
-      cancel: (ref: string, body: { order_tenant_id?: string; reason?: string }) =>
-        send(req("POST /orders/:id/cancel", "POST", `/orders/${enc(ref)}/cancel`, orderCancelResultSchema, { body }), Priority.cancel),
-      status: (id: string, priority: PriorityValue = Priority.backstop) =>
-        send(req("GET /orders/:id/status", "GET", `/orders/${enc(id)}/status`, orderStatusSchema), priority),
+      cancel: (ref: string, body: { order_tenant_id?: string; reason?: string }, about?: readonly RequestSubject[]) =>
+        send(
+          req("POST /orders/:id/cancel", "POST", `/orders/${enc(ref)}/cancel`, orderCancelResultSchema, { body, about }),
+          Priority.cancel,
+        ),
+      status: (id: string, priority: PriorityValue = Priority.backstop, about?: readonly RequestSubject[]) =>
+        send(req("GET /orders/:id/status", "GET", `/orders/${enc(id)}/status`, orderStatusSchema, { about }), priority),
       list: (query: { page?: number; limit?: number }, priority: PriorityValue) =>
         send(req("GET /orders", "GET", "/orders", orderListSchema, { query }), priority),
     },

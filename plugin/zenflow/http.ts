@@ -26,6 +26,7 @@ import {
   type SyncError,
 } from "../core/errors";
 import type { Clock } from "../core/clock";
+import type { RequestSubject } from "../core/request-log";
 import type { RateLimitInfo } from "../budget/windows";
 import { errorEnvelopeSchema } from "./schemas";
 
@@ -40,6 +41,8 @@ export interface ZenflowRequest<T> {
   body?: unknown;
   /** Validates the envelope's `data`. */
   schema: z.ZodType<T>;
+  /** The orders this request carries: the transport records its outcome for each (the order timeline). */
+  about?: readonly RequestSubject[];
 }
 
 export interface ZenflowResponse<T> {

@@ -1,8 +1,9 @@
 // Issue #5 acceptance, in a real browser (Chromium driven by playwright-core; Debian's, or the
 // one the @sparticuz/chromium package ships, see test/support/browser.ts): the
 // dashboard shows a dead letter caused by a permanent ZenFlow rejection; once the cause is
-// fixed, clicking Retry delivers the order (asserted in the sandbox). Screenshots are saved
-// to test-artifacts/ (git-ignored).
+// fixed, clicking Retry delivers the order (asserted in the sandbox), and the order's lookup
+// shows its timeline. Screenshots are saved to test-artifacts/ (git-ignored; docs/ holds
+// copies of dashboard.png and order-timeline.png).
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -79,6 +80,16 @@ describe(`dashboard in a browser [${kind}]`, () => {
       );
       const job = await stack.db.knex("zenflow_outbox").where({ erp_ref: bad.number }).first();
       assert.equal(job.status, "done");
+
+      // The lookup tells that order's story: refused, retried by the admin, sent (#13 item 5).
+      await page.goto(`${host.url}/admin/plugins/zenflow/?q=${encodeURIComponent(bad.number)}`);
+      const timeline = page.locator("#timeline");
+      await timeline.getByText(`Timeline of order ${bad.number}`).waitFor();
+      assert.match(await timeline.locator(".what-now").innerText(), new RegExp(`What now: In ZenFlow as order ${delivered.id}`));
+      const steps = await timeline.locator("tbody tr td:nth-last-child(3)").allInnerTexts();
+      for (const step of ["ERP change reached the plugin", "Dead letter", "Sent to ZenFlow"])
+        assert.ok(steps.includes(step), steps.join(" | "));
+      await page.locator("#lookup").screenshot({ path: join(ARTIFACTS, "order-timeline.png") });
 
       await page.goto(`${host.url}/admin/plugins/zenflow/`);
       await page.getByText("None: every change either reached ZenFlow or is still being tried.").waitFor();

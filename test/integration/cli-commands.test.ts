@@ -150,6 +150,31 @@ describe("command line", { concurrency: true }, () => {
         const none = await cli(["retry-dead", "--all", "--json"], env).done;
         assert.equal(none.code, 0);
         assert.deepEqual(JSON.parse(none.stdout), { retried: 0, superseded: 0, items: [] });
+
+        // The order's story from the plugin's tables: refused, retried, sent (#13 item 5).
+        const zid = String(stack.sandbox.order(bad.number)!.id);
+        const [story, storyJson, unknown] = await Promise.all([
+          cli(["lookup", bad.number], env).done,
+          cli(["lookup", zid, "--json"], env).done,
+          cli(["lookup", "SO-NOBODY-8003"], env).done,
+        ]);
+        assert.equal(story.code, 0, story.stderr);
+        assert.match(story.stdout, new RegExp(`^Order ${bad.number} \\(ZenFlow ${zid}\\)\nWhat now: In ZenFlow as order ${zid}`));
+        assert.match(
+          story.stdout,
+          /UTC {2}POST \/orders \[validation_error\]\n {4}HTTP 4\d\d \(validation_error\)[^\n]*counted in the budget minute/,
+        );
+        assert.match(story.stdout, /UTC {2}Dead letter \[dead\]\n[^\n]*Unknown barcode 7794000008002/);
+        assert.match(story.stdout, /UTC {2}Sent to ZenFlow \[sent\]/);
+        assert.ok(story.stdout.indexOf("[dead]") < story.stdout.indexOf("[sent]"), "oldest first");
+        assert.equal(storyJson.code, 0);
+        const t = JSON.parse(storyJson.stdout);
+        assert.equal(t.order.number, bad.number);
+        assert.ok(t.entries.every((e: { at: string }) => /^\d{4}-\d\d-\d\dT.*Z$/.test(e.at)));
+        assert.equal(unknown.code, 1);
+        assert.match(unknown.stdout, /No order "SO-NOBODY-8003" is known/);
+        noSecrets(story);
+        noSecrets(storyJson);
       });
 
       it("replay-webhook puts a received webhook back in the inbox queue", async () => {

@@ -77,6 +77,21 @@ for (const kind of testDbKinds()) {
           at,
         })),
       );
+      // The order timeline's requests age out with the history they explain.
+      await db("zenflow_requests").insert(
+        [...Array(4).fill(old), ...Array(2).fill(recent)].map((at) => ({
+          entity_key: "order:hk-r",
+          endpoint: "POST /orders",
+          path: "/orders",
+          status: 201,
+          outcome: "ok",
+          duration_ms: 5,
+          batch_size: 1,
+          minute_start: 0,
+          hour_start: 0,
+          at,
+        })),
+      );
       await db("zenflow_seen_events").insert([
         ...[1, 2, 3, 4, 5].map((i) => ({ event_id: `seen-old-${i}`, seen_at: old })),
         ...[1, 2].map((i) => ({ event_id: `seen-new-${i}`, seen_at: recent })),
@@ -90,7 +105,18 @@ for (const kind of testDbKinds()) {
       ]);
       // Batches of 2 with the pause: several statements per table.
       const report = await purgeExpired({ db, clock: systemClock, retentionDays: 30, batchSize: 2, pauseMs: 1 });
-      assert.deepEqual({ ...report, cutoff: undefined }, { cutoff: undefined, outbox: 7, inbox: 5, history: 7, seenEvents: 5, leases: 1 });
+      assert.deepEqual(
+        { ...report, cutoff: undefined },
+        {
+          cutoff: undefined,
+          outbox: 7,
+          inbox: 5,
+          history: 7,
+          requests: 4,
+          seenEvents: 5,
+          leases: 1,
+        },
+      );
 
       const left = async (table: string, col: string) =>
         (await db(table).select(col, "status").orderBy("id")).map((r: Record<string, unknown>) => `${r[col]}:${r.status}`);
@@ -115,6 +141,10 @@ for (const kind of testDbKinds()) {
         [recent, recent, recent],
       );
       assert.deepEqual(
+        (await db("zenflow_requests").where("entity_key", "order:hk-r").select("at")).map((r: { at: unknown }) => Number(r.at)),
+        [recent, recent],
+      );
+      assert.deepEqual(
         (await db("zenflow_seen_events").select("event_id").orderBy("event_id")).map((r: { event_id: string }) => r.event_id),
         ["seen-new-1", "seen-new-2"],
       );
@@ -126,7 +156,7 @@ for (const kind of testDbKinds()) {
       );
       // A second pass finds nothing more.
       const again = await purgeExpired({ db, clock: systemClock, retentionDays: 30, pauseMs: 0 });
-      assert.deepEqual([again.outbox, again.inbox, again.history, again.seenEvents], [0, 0, 0, 0]);
+      assert.deepEqual([again.outbox, again.inbox, again.history, again.requests, again.seenEvents], [0, 0, 0, 0, 0]);
     });
 
     it("runs as a scheduled task with the configured retention, in one process at a time", async () => {

@@ -1,6 +1,6 @@
 // Deletes what the plugin no longer needs once it is older than the retention (config
 // "Keep history for (days)"): finished jobs, processed webhooks (and webhook dead letters),
-// history and remembered event ids; and, whatever the retention, the per-order leases of
+// history, the order timeline's requests and remembered event ids; and, whatever the retention, the per-order leases of
 // the inbox once nobody holds them (one row per order that ever received a webhook). The tables live in the ERP's own database, so the work is done in small
 // batches with a pause in between: no statement holds locks for long, and the ERP's own
 // requests get the database between batches. Outbox dead letters and waiting work are never touched.
@@ -17,7 +17,7 @@ export const HOUSEKEEPING_TASK = "housekeeping";
 export const HOUSEKEEPING_CRON = "17 4 * * *";
 
 interface Target {
-  name: "outbox" | "inbox" | "history" | "seenEvents" | "leases";
+  name: "outbox" | "inbox" | "history" | "requests" | "seenEvents" | "leases";
   table: string;
   key: string;
   /** Which rows may go; applied to the select and again to the delete (a row replayed meanwhile stays). */
@@ -41,6 +41,8 @@ const TARGETS: Target[] = [
   // past news (the status backstop repairs what matters), and each holds up to 1 MB.
   { name: "inbox", table: Table.inbox, key: "id", expired: finished(["done", "ignored", "unmatched", "discarded", "dead"]) },
   { name: "history", table: Table.history, key: "id", expired: (q, cutoff) => q.where("at", "<", cutoff) },
+  // The order timeline's requests: as long as the history they explain.
+  { name: "requests", table: Table.requests, key: "id", expired: (q, cutoff) => q.where("at", "<", cutoff) },
   { name: "seenEvents", table: Table.seenEvents, key: "event_id", expired: (q, cutoff) => q.where("seen_at", "<", cutoff) },
   {
     name: "leases",
@@ -66,6 +68,7 @@ export interface PurgeReport {
   outbox: number;
   inbox: number;
   history: number;
+  requests: number;
   seenEvents: number;
   leases: number;
 }
@@ -76,7 +79,7 @@ export async function purgeExpired(opts: PurgeOptions): Promise<PurgeReport> {
   const pauseMs = opts.pauseMs ?? 100;
   const cutoff = clock.now() - opts.retentionDays * 86_400_000;
   const now = clock.now();
-  const report: PurgeReport = { cutoff, outbox: 0, inbox: 0, history: 0, seenEvents: 0, leases: 0 };
+  const report: PurgeReport = { cutoff, outbox: 0, inbox: 0, history: 0, requests: 0, seenEvents: 0, leases: 0 };
   for (const t of TARGETS) {
     while (!signal?.aborted) {
       // Select the keys, then delete by primary key: a DELETE … LIMIT over a secondary
@@ -116,6 +119,7 @@ export function housekeepingTask(deps: HousekeepingDeps): ScheduledTask {
           outbox: r.outbox,
           inbox: r.inbox,
           history: r.history,
+          requests: r.requests,
           seenEvents: r.seenEvents,
           leases: r.leases,
           durationMs: deps.clock.now() - started,
