@@ -17,6 +17,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { file: "order-hook-and-latency.ts", what: "order.created hook overhead and end-to-end order latency" },
   { file: "orders-per-request.ts", what: "orders per create request under a burst" },
+  { file: "requests-per-change.ts", what: "requests per delivered change, fault-free vs faulty; no-op PUTs" },
   { file: "budget-utilization.ts", what: "rate-budget utilization, 1 and 3 processes" },
   { file: "budget-token.ts", what: "cost of one shared-budget token" },
   {

@@ -21,6 +21,24 @@ export interface Binding {
   remoteState: string | null;
   remoteUpdatedAt: number | null;
   syncedAt: number | null;
+  /** Orders: the header hash every unanswered create carried, MIXED, or null (see markAttempted). */
+  sentHash: string | null;
+  sentAuxHash: string | null;
+}
+
+/** Creates of one order carried different payloads: which one ZenFlow has is unknown. */
+export const MIXED = "mixed";
+
+/** What a record's earlier creates carried: one hash for all of them, MIXED, or null when none is recorded. */
+export interface EarlierAttempts {
+  header: string | null;
+  lines: string | null;
+}
+
+/** The hash that stands for all attempts once another one carried `next`. */
+function combineSent(earlier: string | null, next: string | null): string | null {
+  if (next === null) return MIXED;
+  return earlier === next ? earlier : MIXED;
 }
 
 const TABLE = Table.idMap;
@@ -78,6 +96,8 @@ function toBinding(r: Record<string, unknown>): Binding {
     remoteState: (r.remote_state as string | null) ?? null,
     remoteUpdatedAt: numOrNull(r.remote_updated_at),
     syncedAt: numOrNull(r.synced_at),
+    sentHash: (r.sent_hash as string | null) ?? null,
+    sentAuxHash: (r.sent_aux_hash as string | null) ?? null,
   };
 }
 
@@ -88,6 +108,18 @@ export interface BindInput {
   barcode?: string | null;
   payloadHash?: string | null;
   auxHash?: string | null;
+  /** Cleared (null) once a create is answered: nothing is in doubt any more. */
+  sentHash?: null;
+  sentAuxHash?: null;
+}
+
+export interface AttemptInput {
+  erpId: string;
+  erpRef: string | null;
+  barcode?: string | null;
+  /** What this create carries (orders: header and lines hashes). */
+  sentHash?: string | null;
+  sentAuxHash?: string | null;
 }
 
 export class Binder {
@@ -138,24 +170,51 @@ export class Binder {
     return r ? toBinding(r) : null;
   }
 
-  /** Records that a create is about to be sent, so a later cancel knows ZenFlow may have it. */
-  async markAttempted(type: EntityType, items: { erpId: string; erpRef: string | null; barcode?: string | null }[]): Promise<void> {
-    if (!items.length) return;
+  /**
+   * Records that a create is about to be sent, so a later cancel knows ZenFlow may have it,
+   * and what it carries, so an "existing" answer to a retry can tell whether ZenFlow's copy
+   * is ours. Returns, per record, what the earlier attempts carried: a row that was there
+   * without a recorded hash stands for attempts of unknown payload (MIXED).
+   */
+  async markAttempted(type: EntityType, items: AttemptInput[]): Promise<Map<string, EarlierAttempts>> {
+    const earlier = new Map<string, EarlierAttempts>();
+    if (!items.length) return earlier;
     for (const i of items) checkLengths(type, { erpId: i.erpId, erpRef: i.erpRef, barcode: i.barcode });
-    const now = this.clock.now();
-    await insertIfAbsent(
-      this.db,
-      TABLE,
-      items.map((i) => ({
-        entity_type: type,
-        erp_id: i.erpId,
-        erp_ref: i.erpRef,
-        barcode: i.barcode ?? null,
-        created_at: now,
-        updated_at: now,
-      })),
-      ["entity_type", "erp_id"],
+    const before = await this.toExternalMany(
+      type,
+      items.map((i) => i.erpId),
     );
+    const now = this.clock.now();
+    const fresh = items.filter((i) => !before.has(i.erpId));
+    if (fresh.length)
+      await insertIfAbsent(
+        this.db,
+        TABLE,
+        fresh.map((i) => ({
+          entity_type: type,
+          erp_id: i.erpId,
+          erp_ref: i.erpRef,
+          barcode: i.barcode ?? null,
+          sent_hash: i.sentHash ?? null,
+          sent_aux_hash: i.sentAuxHash ?? null,
+          created_at: now,
+          updated_at: now,
+        })),
+        ["entity_type", "erp_id"],
+      );
+    for (const i of items) {
+      const b = before.get(i.erpId);
+      if (!b) continue;
+      const prev = { header: b.sentHash ?? MIXED, lines: b.sentAuxHash ?? MIXED };
+      earlier.set(i.erpId, prev);
+      const header = combineSent(prev.header, i.sentHash ?? null);
+      const lines = combineSent(prev.lines, i.sentAuxHash ?? null);
+      if (header !== b.sentHash || lines !== b.sentAuxHash)
+        await this.db(TABLE)
+          .where({ entity_type: type, erp_id: i.erpId })
+          .update({ sent_hash: header, sent_aux_hash: lines, updated_at: now });
+    }
+    return earlier;
   }
 
   /** Stores what ZenFlow accepted. Fields left undefined are not changed. */
@@ -168,6 +227,8 @@ export class Binder {
     if (input.barcode !== undefined) values.barcode = input.barcode;
     if (input.payloadHash !== undefined) values.payload_hash = input.payloadHash;
     if (input.auxHash !== undefined) values.aux_hash = input.auxHash;
+    if (input.sentHash !== undefined) values.sent_hash = input.sentHash;
+    if (input.sentAuxHash !== undefined) values.sent_aux_hash = input.sentAuxHash;
     await this.db(TABLE)
       .insert({ entity_type: type, erp_id: input.erpId, created_at: now, ...values })
       .onConflict(["entity_type", "erp_id"])

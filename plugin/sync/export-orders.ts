@@ -10,7 +10,7 @@ import { erpCancelledStatus, stateRank } from "../core/config";
 import type { Clock } from "../core/clock";
 import { NotFoundError, RejectedError, describeError } from "../core/errors";
 import type { ErpOrder } from "../core/host-api";
-import type { Binder, Binding } from "../id-map/binder";
+import { type Binder, type Binding, type EarlierAttempts, MIXED } from "../id-map/binder";
 import { isUniqueViolation } from "../core/dialect";
 import { type MappedOrder, headerPatch, orderLabel, toZenflowOrder } from "../mapping/to-zenflow-order";
 import type { EventLog } from "../outbox/event-log";
@@ -38,6 +38,8 @@ interface CreateItem {
   job: QueueJob;
   order: ErpOrder;
   mapped: MappedOrder;
+  /** What earlier creates of this order carried (null: this is the first). */
+  earlier: EarlierAttempts | null;
 }
 
 export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
@@ -95,7 +97,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
       if (binding?.zenflowId) {
         singles.push(settle(job, updateOrder(order, binding, mapped)));
       } else if (config.eligibleStatuses.includes(String(order.status))) {
-        creates.push({ job, order, mapped });
+        creates.push({ job, order, mapped, earlier: null });
       } else {
         results.set(job.id, {
           type: "done",
@@ -106,10 +108,16 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     }
 
     if (creates.length) {
-      await binder.markAttempted(
+      const earlier = await binder.markAttempted(
         "order",
-        creates.map((c) => ({ erpId: c.order.id, erpRef: c.mapped.payload.order_tenant_id })),
+        creates.map((c) => ({
+          erpId: c.order.id,
+          erpRef: c.mapped.payload.order_tenant_id,
+          sentHash: c.mapped.headerHash,
+          sentAuxHash: c.mapped.linesHash,
+        })),
       );
+      for (const c of creates) c.earlier = earlier.get(c.order.id) ?? null;
       singles.push(
         ...chunksOf(creates, config.orderBatchSize).map((chunk) =>
           sendCreates(chunk, results).catch((error: unknown) => {
@@ -192,24 +200,32 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         continue;
       }
       const known = existing.has(tenant);
+      // ZenFlow's copy is ours when every earlier create of the order carried today's header
+      // (its answer was lost); a first attempt answered "existing" met an order made in ZenFlow.
+      const ours = known && item.earlier?.header === item.mapped.headerHash;
+      const stale = known && !ours;
       try {
         await binder.bind("order", {
           erpId: item.order.id,
           zenflowId,
           erpRef: tenant,
-          // For an order ZenFlow already had we do not know its header: no hash, so the
-          // follow-up job sends ours with PUT /orders/:id.
-          payloadHash: known ? null : item.mapped.headerHash,
-          auxHash: known ? null : item.mapped.linesHash,
+          // For an order ZenFlow already had with another header: no hash, so the follow-up
+          // job sends ours with PUT /orders/:id.
+          payloadHash: stale ? null : item.mapped.headerHash,
+          auxHash: !known ? item.mapped.linesHash : knownLines(item.earlier),
+          sentHash: null,
+          sentAuxHash: null,
         });
-        if (known) followUps.push(item);
+        if (stale) followUps.push(item);
         results.set(item.job.id, {
           type: "done",
           outcome: "sent",
           zenflowId,
-          message: known
+          message: stale
             ? `${orderLabel(item.order)} already existed as ZenFlow order ${zenflowId}; its ship-by date, customer and address are brought up to date next`
-            : `${orderLabel(item.order)} is ZenFlow order ${zenflowId}`,
+            : ours
+              ? `${orderLabel(item.order)} is ZenFlow order ${zenflowId} (created by an earlier attempt whose answer was lost)`
+              : `${orderLabel(item.order)} is ZenFlow order ${zenflowId}`,
         });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -226,6 +242,18 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
 
   async function updateOrder(order: ErpOrder, binding: Binding, mapped: MappedOrder): Promise<JobResult> {
     const label = orderLabel(order);
+    if (binding.payloadHash === null && binding.sentHash === mapped.headerHash) {
+      // Bound from ZenFlow's side (a webhook) after creates whose answers were lost, all
+      // carrying today's header: ZenFlow has it already.
+      await binder.bind("order", {
+        erpId: order.id,
+        payloadHash: mapped.headerHash,
+        auxHash: knownLines({ header: binding.sentHash, lines: binding.sentAuxHash }),
+        sentHash: null,
+        sentAuxHash: null,
+      });
+      return { type: "done", outcome: "noop", message: `${label}: ZenFlow already has this ship-by date, customer and address` };
+    }
     const linesChanged = binding.auxHash !== null && binding.auxHash !== mapped.linesHash;
     if (binding.payloadHash === mapped.headerHash) {
       if (!linesChanged) return { type: "done", outcome: "noop", message: `${label}: nothing changed that ZenFlow tracks` };
@@ -286,6 +314,9 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     if (!binding)
       return { type: "done", outcome: "noop", message: `${label} was cancelled before it was sent to ZenFlow; nothing to cancel there` };
     if (binding.remoteState === "Cancelled") return { type: "done", outcome: "noop", message: `${label} is already cancelled in ZenFlow` };
+    // ZenFlow reported it Completed: a cancel would only be refused (cancel_error), so the
+    // note that refusal leads to is written without asking.
+    if (binding.remoteState === "Completed") return refuseCancel(order, "it is already completed");
     // Without a known ZenFlow id (the create's answer was lost) cancel by our order number.
     const ref = binding.zenflowId ?? String(order.number);
     try {
@@ -295,21 +326,25 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         return { type: "done", outcome: "noop", message: `${label}: ZenFlow has no such order; nothing to cancel` };
       }
       if (err instanceof RejectedError && err.zenflowCode === "cancel_error") {
-        const note = `ZenFlow could not cancel this order: ${err.zenflowMessage || "it is already completed"}. It may already have left the warehouse — contact the warehouse team.`;
-        await erp.addNote(order.id, note);
         // Recorded so the reconciliation does not ask (and note) again.
         await binder.advanceRemoteState("order", order.id, localState("Completed", deps.clock.now()));
-        return {
-          type: "done",
-          outcome: "refused",
-          message: `${label}: ZenFlow refused the cancellation (${err.zenflowMessage}); a note was added to the order`,
-          notes: [note],
-        };
+        return refuseCancel(order, err.zenflowMessage || "it is already completed");
       }
       throw err;
     }
     await binder.advanceRemoteState("order", order.id, localState("Cancelled", deps.clock.now()));
     return { type: "done", outcome: "sent", zenflowId: binding.zenflowId ?? undefined, message: `${label} cancelled in ZenFlow` };
+  }
+
+  async function refuseCancel(order: ErpOrder, why: string): Promise<JobResult> {
+    const note = `ZenFlow could not cancel this order: ${why}. It may already have left the warehouse — contact the warehouse team.`;
+    await erp.addNote(order.id, note);
+    return {
+      type: "done",
+      outcome: "refused",
+      message: `${orderLabel(order)}: ZenFlow refused the cancellation (${why}); a note was added to the order`,
+      notes: [note],
+    };
   }
 
   return { kind: ORDER_KIND, run };
@@ -318,6 +353,11 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
 /** An order as the request log names it (the order timeline). */
 function subjectOf(order: ErpOrder): RequestSubject {
   return { entityKey: entityKey.order(order.id), erpRef: String(order.number) };
+}
+
+/** The lines ZenFlow has from our creates, when all of them carried the same. */
+function knownLines(earlier: EarlierAttempts | null): string | null {
+  return earlier?.lines && earlier.lines !== MIXED ? earlier.lines : null;
 }
 
 /** Indexes named by ZenFlow's validation details, e.g. "orders[2].assembly_date" → 2. */

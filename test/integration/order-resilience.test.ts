@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { JobQueue } from "../../plugin/outbox/queue";
 import { testDbKinds } from "../support/db";
+import { createInZenflowByHand } from "../support/hand-made-order";
 import { fastClock } from "../support/fast-clock";
 import { eventually, SANDBOX_KEY, startStack } from "../support/stack";
 import { newOrder } from "../support/builders";
@@ -64,17 +65,7 @@ for (const kind of testDbKinds()) {
         const erp = stack.main.host.erp;
         const o = await erp.createOrder(newOrder(21_001));
         // An earlier attempt reached ZenFlow with an older header; its answer never came back.
-        const res = await fetch(`${stack.sandbox.url}/orders`, {
-          method: "POST",
-          headers: { "X-API-Key": SANDBOX_KEY, "Content-Type": "application/json" },
-          body: JSON.stringify({
-            order_tenant_id: o.number,
-            assembly_date: "2026-01-01",
-            shipping_address: "Old Street 1",
-            order_detail: [{ barcode: "X", quantity: 1 }],
-          }),
-        });
-        assert.equal(res.status, 201);
+        await createInZenflowByHand(stack, o.number);
         await stack.drain();
         const z = stack.sandbox.order(o.number)!;
         assert.equal(stack.sandbox.orders().filter((x) => x.order_tenant_id === o.number).length, 1);
