@@ -132,6 +132,11 @@ export async function runCommand(c: CliContext, name: RunName, o: FollowOptions)
   const running = current && current.status === "running" && now - current.updatedAt < 5 * 60_000;
   if (pending || running) {
     since = pending ? pending.requestedAt : current!.startedAt;
+    // sync-stock-anyway on a waiting request: the same request, now with the override (a run
+    // already past its comparison is not affected; the message below says it is running).
+    if (pending && o.ignoreDriftGuard && !pending.ignoreDriftGuard) {
+      await requestRun(c.state, name, pending.by, pending.requestedAt, { ignoreDriftGuard: true });
+    }
     const what = running
       ? `${label} is already running (started ${utc(current!.startedAt, now)})`
       : `${label} was already requested (${utc(pending!.requestedAt, now)}, by ${pending!.by})`;
