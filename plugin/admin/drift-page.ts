@@ -2,6 +2,7 @@
 // download of all stored rows), the state of a report being made, and a button for a new one.
 // Pure, like the dashboard: a model in, escaped HTML out.
 import type { Progress } from "../core/runs";
+import type { DriftRow } from "../sync/stock-compare";
 import { type DriftReport, driftSummary, MAX_REPORT_ROWS } from "../sync/stock-drift";
 import { page } from "./dashboard-page";
 import { DRIFT_HEADERS, driftCells } from "./drift-columns";
@@ -19,6 +20,14 @@ export interface DriftPageModel {
   syncStopped: string | null;
   flash: { text: string; level: "ok" | "error" } | null;
   token: string;
+}
+
+/** The CSV's cells, with times as the dashboard writes them ("15:00:33 UTC" today). */
+function pageCells(row: DriftRow, now: number): string[] {
+  const cells = driftCells(row);
+  cells[6] = row.erpChangedAt ? utc(row.erpChangedAt, now) : "";
+  cells[7] = row.zenflowChangedAt ? utc(row.zenflowChangedAt, now) : "";
+  return cells;
 }
 
 export function renderDriftPage(m: DriftPageModel): string {
@@ -60,7 +69,7 @@ export function renderDriftPage(m: DriftPageModel): string {
             ${rows.map(
               (row) =>
                 html`<tr>
-                  ${driftCells(row).map((c, i) => html`<td class="${i >= 3 && i <= 5 ? "num" : ""}">${c}</td>`)}
+                  ${pageCells(row, m.now).map((c, i) => html`<td class="${i >= 3 && i <= 5 ? "num" : i === 0 ? "nowrap" : ""}">${c}</td>`)}
                 </tr>`,
             )}
           </tbody>
@@ -81,5 +90,11 @@ export function renderDriftPage(m: DriftPageModel): string {
     ${m.flash ? html`<p class="flash ${m.flash.level}" role="status">${m.flash.text}</p>` : ""}
     ${m.syncStopped ? html`<p class="warn" id="sync-stopped">Full stock sync ${m.syncStopped}</p>` : ""} ${progress} ${summary} ${table}
   `;
-  return page("ZenFlow stock drift", body);
+  return page(
+    "ZenFlow stock drift",
+    html`<style>
+      td.nowrap { white-space: nowrap; }
+    </style>
+    ${body}`,
+  );
 }

@@ -75,7 +75,7 @@ export function guardStop(config: ZenflowConfig, r: Pick<DriftReport, "compared"
   if (!overCount && !overShare) return null;
   const limit = overShare
     ? `> ${percent(config.stockSyncDriftMaxPercent)}`
-    : `> ${config.stockSyncDriftMaxLevels.toLocaleString("en-US")} levels`;
+    : `> ${config.stockSyncDriftMaxLevels.toLocaleString("en-US")} allowed`;
   return `stopped: ${driftSummary(r)} ${limit}: review the drift report, then run 'sync-stock-anyway'`;
 }
 
