@@ -16,6 +16,7 @@ import { mountAdminRoutes } from "./admin/routes";
 import { mountWebhookRoutes } from "./webhooks/router";
 import type { RuntimeView } from "./runtime/view";
 import { assessHealth, queueCounts } from "./admin/health";
+import { readProgress } from "./core/runs";
 import { missingScopes } from "./admin/queries";
 import { History } from "./core/history";
 import type { ActionResult, ErpPlugin, HealthReport, PluginContext } from "./core/host-api";
@@ -173,6 +174,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           engine?.notify();
           engine?.notifyInbox();
         },
+        startTask: (name) => void engine?.scheduler.runTask(name, false).catch(() => undefined),
       });
       mountWebhookRoutes(c.http.public, { ...p, config: () => config, notifyInbox: () => engine?.notifyInbox() });
       // Hooks record work even while unconfigured: orders placed before the admin enters
@@ -218,11 +220,12 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
     async health(): Promise<HealthReport> {
       if (!parts) return { status: "down", message: "The ZenFlow plugin is not active in this ERP process." };
       try {
-        const [budget, counts, scopes, webhookProblem] = await Promise.all([
+        const [budget, counts, scopes, webhookProblem, stockSync] = await Promise.all([
           engine ? engine.budget.snapshot() : Promise.resolve(null),
           queueCounts(parts.db),
           missingScopes(parts.db),
           engine ? parts.state.get(WEBHOOK_PROBLEM_KEY) : Promise.resolve(null),
+          readProgress(parts.state, "sync-stock"),
         ]);
         return assessHealth({
           now: clock.now(),
@@ -231,6 +234,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           counts,
           missingScopes: scopes,
           webhookProblem,
+          stockSyncStopped: stockSync?.status === "stopped" ? (stockSync.message ?? "stopped") : null,
           lastSuccessAt: budget?.lastSuccessAt ?? parts.lastSuccessAt,
         });
       } catch (err) {

@@ -43,6 +43,8 @@ export const actions: Record<string, Action> = {
   "retry-dead-letters": retryDeadLetters,
   "import-catalog": (deps) => startRun(deps, "import-catalog"),
   "sync-stock": (deps) => startRun(deps, "sync-stock"),
+  "sync-stock-anyway": (deps) => startRun(deps, "sync-stock", { ignoreDriftGuard: true }),
+  "stock-drift": (deps) => startRun(deps, "stock-drift"),
 };
 
 /** Every dead letter back to the queue; the running worker sends them. */
@@ -108,18 +110,29 @@ async function testConnection(deps: ActionDeps): Promise<ActionResult> {
   }
 }
 
+const STARTED: Record<"import-catalog" | "sync-stock" | "stock-drift", string> = {
+  "import-catalog": "Catalog import started. Orders keep priority while it runs; follow its progress on the ZenFlow dashboard.",
+  "sync-stock": "Full stock sync started. Orders keep priority while it runs; follow its progress on the ZenFlow dashboard.",
+  "stock-drift":
+    "Stock drift report started: it compares every level and writes nothing, reading ZenFlow after all other work. See it on the ZenFlow dashboard (Stock drift).",
+};
+
 /**
  * Records the request (so it survives restarts and any process may run it) and starts it in
  * this process at once if no other process is already on it. Progress is on the dashboard.
  */
-async function startRun(deps: ActionDeps, name: "import-catalog" | "sync-stock"): Promise<ActionResult> {
+async function startRun(
+  deps: ActionDeps,
+  name: "import-catalog" | "sync-stock" | "stock-drift",
+  extra: { ignoreDriftGuard?: boolean } = {},
+): Promise<ActionResult> {
   const engine = deps.sync();
   if (!engine) return { ok: false, message: deps.configProblem() ?? "The plugin is not configured." };
   if (name === "sync-stock" && engine.config.stockSource === "none") {
     return { ok: false, message: "Stock is not synchronised: set 'Who owns stock levels' to erp or zenflow first." };
   }
-  await requestRun(deps.state, name, "admin", deps.clock.now());
+  await requestRun(deps.state, name, "admin", deps.clock.now(), extra);
   void engine.scheduler.runTask(name, false).catch(() => undefined);
-  const what = name === "import-catalog" ? "Catalog import" : "Full stock sync";
-  return { ok: true, message: `${what} started. Orders keep priority while it runs; follow its progress on the ZenFlow dashboard.` };
+  const once = extra.ignoreDriftGuard ? " The drift guard is ignored for this run only." : "";
+  return { ok: true, message: `${STARTED[name]}${once}` };
 }

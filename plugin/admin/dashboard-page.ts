@@ -34,7 +34,7 @@ export function renderDashboard(m: DashboardModel): string {
     <header>
       <div>
         <h1>ZenFlow sync</h1>
-        <p class="muted">As of ${utc(m.now, m.now)} · <a href="./">Refresh</a> · <a href="metrics">Metrics</a></p>
+        <p class="muted">As of ${utc(m.now, m.now)} · <a href="./">Refresh</a> · <a href="drift">Stock drift</a> · <a href="metrics">Metrics</a></p>
       </div>
       <form method="get" action="./" class="search" role="search">
         <label for="q">Look up an ERP order number or SKU</label>
@@ -407,7 +407,8 @@ export function renderNotice(title: string, message: string, back = "./"): strin
   );
 }
 
-function page(title: string, body: Html): string {
+/** A whole admin page: the shared head and style around `body`. */
+export function page(title: string, body: Html): string {
   return html`<!doctype html>
     <html lang="en">
       <head>

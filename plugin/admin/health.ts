@@ -76,6 +76,8 @@ export interface HealthInputs {
   /** Why the webhook subscription could not be set up, if it could not. */
   webhookProblem?: { message: string; scope?: string } | null;
   lastSuccessAt: number | null;
+  /** Why the last full stock sync stopped before writing (the drift guard), if it did. */
+  stockSyncStopped?: string | null;
   /** Pending jobs older than this make health degraded. */
   backlogWarnMs?: number;
 }
@@ -119,6 +121,9 @@ export function assessHealth(i: HealthInputs): HealthReport {
       message: `ZenFlow cannot notify the ERP of picking and shipping (${why}); order states are only checked every hour. Add the scope, or create the webhook in ZenFlow and paste its secret in the settings.`,
       details,
     };
+  }
+  if (i.stockSyncStopped) {
+    return { status: "degraded", message: `Full stock sync ${i.stockSyncStopped}`, details };
   }
   const c = i.counts;
   const backlogAge = c?.oldestPendingAt ? i.now - c.oldestPendingAt : 0;

@@ -126,6 +126,7 @@ export interface RunInfo {
 export const RUN_LABELS: Partial<Record<RunName, string>> = {
   "import-catalog": "Catalog import",
   "sync-stock": "Stock sync",
+  "stock-drift": "Stock drift report",
 };
 
 /** Admin-requested runs that have progress or a pending request (nothing when none ever ran). */

@@ -29,10 +29,15 @@ import type { Metrics } from "./metrics";
 import { latestBudget, listDeadLetters, lookup, readRuns, recentFailures } from "./queries";
 import { orderTimeline } from "./order-timeline";
 import { kvKey } from "../core/kv-store";
+import { readProgress, requestRun } from "../core/runs";
+import { readDriftReport } from "../sync/stock-drift";
+import { driftCsv } from "./drift-columns";
+import { renderDriftPage } from "./drift-page";
 
 const RETRY = "/retry";
 const DISCARD = "/discard";
 const RESUME = "/resume";
+const DRIFT = "/drift";
 const ACTOR = "an ERP admin (dashboard)";
 const CSRF_KEY = kvKey<{ key: string }>("admin:csrf-key");
 
@@ -54,6 +59,8 @@ export interface AdminRouteDeps {
   wake(): void;
   /** The ERP's time zone (IANA), for the order timeline's second column; UTC shows UTC only. */
   timeZone: string;
+  /** Starts a requested run in this process now, unless another process holds its task. */
+  startTask(name: string): void;
 }
 
 type Deps = AdminRouteDeps;
@@ -161,6 +168,69 @@ export function mountAdminRoutes(router: Router, deps: Deps): void {
     }),
   );
 
+  router.get(
+    DRIFT,
+    guard(deps, async (req, res) => {
+      const signer = await signerOf();
+      const [report, progress, sync] = await Promise.all([
+        readDriftReport(deps.state),
+        readProgress(deps.state, "stock-drift"),
+        readProgress(deps.state, "sync-stock"),
+      ]);
+      htmlHeaders(res);
+      res
+        .status(200)
+        .type("html")
+        .send(
+          renderDriftPage({
+            now: deps.clock.now(),
+            report,
+            progress,
+            syncStopped: sync?.status === "stopped" ? (sync.message ?? "stopped") : null,
+            flash: readFlash(req, signer),
+            token: signer.token(DRIFT),
+          }),
+        );
+    }),
+  );
+
+  router.get(
+    `${DRIFT}.csv`,
+    guard(deps, async (_req, res) => {
+      const report = await readDriftReport(deps.state);
+      const at = report ? new Date(report.generatedAt).toISOString().slice(0, 16).replace(/[-:]/g, "") : "none";
+      res
+        .status(200)
+        .set({
+          "Content-Type": "text/csv; charset=utf-8",
+          "Content-Disposition": `attachment; filename="zenflow-stock-drift-${at}Z.csv"`,
+          "Cache-Control": "no-store",
+          "X-Content-Type-Options": "nosniff",
+        })
+        // A byte-order mark, so spreadsheet programs read the UTF-8 (SKUs, the arrows) as such.
+        .send(`\ufeff${driftCsv(report?.rows ?? [])}`);
+    }),
+  );
+
+  router.post(
+    DRIFT,
+    form,
+    guard(deps, async (req, res) => {
+      const signer = await signerOf();
+      if (!checkToken(signer, DRIFT, req, res)) return;
+      // The scheduler of whichever process has the task's lease picks the request up.
+      await requestRun(deps.state, "stock-drift", ACTOR, deps.clock.now());
+      deps.log.info({ by: ACTOR }, "stock drift report requested by an admin");
+      deps.startTask("stock-drift");
+      redirectWithFlash(
+        res,
+        signer,
+        { level: "ok", text: "A new drift report was requested: it compares every level and writes nothing. Refresh to see it." },
+        "drift",
+      );
+    }),
+  );
+
   router.post(
     DISCARD,
     form,
@@ -261,11 +331,11 @@ function retryAllMessage(retried: number, superseded: number): string {
   return `Retrying ${plural(retried, "dead letter")}: queued to be sent now${extra}.`;
 }
 
-function redirectWithFlash(res: Response, signer: Signer, flash: { text: string; level: "ok" | "error" }): void {
+function redirectWithFlash(res: Response, signer: Signer, flash: { text: string; level: "ok" | "error" }, to = "./"): void {
   const sig = signer.sign(`${flash.level}\n${flash.text}`);
   const qs = new URLSearchParams({ flash: flash.text, level: flash.level, sig });
   // Relative: from ".../zenflow/retry" this is ".../zenflow/", whatever the mount prefix.
-  res.redirect(303, `./?${qs.toString()}`);
+  res.redirect(303, `${to}?${qs.toString()}`);
 }
 
 function readFlash(req: Request, signer: Signer): DashboardModel["flash"] {

@@ -145,6 +145,10 @@ export interface FollowOptions {
   wait: boolean;
   timeoutMs: number | null;
   pollMs: number;
+  /** sync-stock-anyway: the request carries the one-time drift guard override. */
+  ignoreDriftGuard?: boolean;
+  /** What to print when the run has ended (default: its progress). */
+  onEnd?: (c: CliContext, p: Progress) => Promise<number>;
 }
 
 /** Asks the running plugin for a catalog import or stock sync, then shows its progress until it ends. */
@@ -159,6 +163,11 @@ export async function runCommand(c: CliContext, name: RunName, o: FollowOptions)
   const running = current && current.status === "running" && now - current.updatedAt < 5 * 60_000;
   if (pending || running) {
     since = pending ? pending.requestedAt : current!.startedAt;
+    // sync-stock-anyway on a waiting request: the same request, now with the override (a run
+    // already past its comparison is not affected; the message below says it is running).
+    if (pending && o.ignoreDriftGuard && !pending.ignoreDriftGuard) {
+      await requestRun(c.state, name, pending.by, pending.requestedAt, { ignoreDriftGuard: true });
+    }
     const what = running
       ? `${label} is already running (started ${utc(current!.startedAt, now)})`
       : `${label} was already requested (${utc(pending!.requestedAt, now)}, by ${pending!.by})`;
@@ -169,7 +178,7 @@ export async function runCommand(c: CliContext, name: RunName, o: FollowOptions)
     }
     printer.note(`${what}; following it.`);
   } else {
-    await requestRun(c.state, name, c.actor, now);
+    await requestRun(c.state, name, c.actor, now, o.ignoreDriftGuard ? { ignoreDriftGuard: true } : {});
     since = now;
     if (!o.wait) {
       if (c.json) printJson(c, { run: name, requested: true, requestedAt: new Date(now).toISOString() });
@@ -186,9 +195,9 @@ export async function runCommand(c: CliContext, name: RunName, o: FollowOptions)
     const p = await readProgress(c.state, name);
     if (p && p.updatedAt >= since) {
       printer.show(label, p);
-      if (p.status === "done" || p.status === "failed") {
+      if (p.status === "done" || p.status === "failed" || p.status === "stopped") {
         printer.end();
-        return finish(c, name, label, p);
+        return o.onEnd ? o.onEnd(c, p) : finish(c, name, label, p);
       }
     } else if (!warned && c.clock.now() - since > 30_000) {
       warned = true;
@@ -213,7 +222,9 @@ function finish(c: CliContext, name: RunName, label: string, p: Progress): numbe
     c.out(
       p.status === "done"
         ? `${label} finished: ${amount} done, ${plural(p.errors, "error")}.${p.message ? ` ${printable(p.message)}` : ""}\n`
-        : `${label} failed after ${amount}: ${printable(p.message ?? "no reason recorded")}. Running it again resumes where it stopped.\n`,
+        : p.status === "stopped"
+          ? `${label} ${printable(p.message ?? "stopped")}\n`
+          : `${label} failed after ${amount}: ${printable(p.message ?? "no reason recorded")}. Running it again resumes where it stopped.\n`,
     );
   }
   return p.status === "done" ? EXIT.ok : EXIT.failure;

@@ -23,6 +23,7 @@ import {
 } from "./commands";
 import { DatabaseUnreachable, UsageError, checkDatabase, openCliDatabase } from "../core/database";
 import type { TextSink } from "./progress-bar";
+import { stockDriftCommand } from "./stock-drift";
 
 export const USAGE = `Usage: zenflow-erp <command> [options]
 
@@ -34,11 +35,13 @@ Commands:
   resume                       lift a pause ZenFlow asked for (Retry-After), for every ERP process
   import-catalog [--no-wait]   start the catalog import and show its progress
   sync-stock [--no-wait]       start a full stock sync and show its progress
+  sync-stock-anyway [--no-wait]  the same, once, even if the drift guard stopped it
+  stock-drift [--no-wait]      compare every stock level and list those that differ; writes nothing
 
 Options:
   --json            machine-readable output on stdout
-  --no-wait         import-catalog, sync-stock: only request the run
-  --timeout <s>     import-catalog, sync-stock: stop watching after s seconds (exit 1)
+  --no-wait         import-catalog, sync-stock(-anyway), stock-drift: only request the run
+  --timeout <s>     import-catalog, sync-stock(-anyway), stock-drift: stop watching after s seconds (exit 1)
   -h, --help        this text
 
 Environment: DATABASE_URL (sqlite:/path/erp.sqlite or mysql://user:password@host:3306/erp), the ERP's database.
@@ -91,7 +94,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.err.write(USAGE);
     return EXIT.usage;
   }
-  const known = ["status", "retry-dead", "replay-webhook", "lookup", "resume", "import-catalog", "sync-stock"];
+  const known = [
+    "status",
+    "retry-dead",
+    "replay-webhook",
+    "lookup",
+    "resume",
+    "import-catalog",
+    "sync-stock",
+    "sync-stock-anyway",
+    "stock-drift",
+  ];
   if (!known.includes(command)) {
     io.err.write(`zenflow-erp: unknown command "${command}"\n\n${USAGE}`);
     return EXIT.usage;
@@ -176,9 +189,13 @@ function plan(
       if (!eventId || more.length) throw new CliUsageError("replay-webhook takes the webhook's event id");
       return (c) => replayWebhookCommand(c, eventId);
     }
-    default:
+    default: {
       if (rest.length) throw new CliUsageError(`${command} takes no arguments`);
-      return (c) => runCommand(c, command as RunName, { wait: o.wait, timeoutMs: o.timeoutMs, pollMs: o.pollMs });
+      const follow = { wait: o.wait, timeoutMs: o.timeoutMs, pollMs: o.pollMs };
+      if (command === "stock-drift") return (c) => stockDriftCommand(c, follow);
+      if (command === "sync-stock-anyway") return (c) => runCommand(c, "sync-stock", { ...follow, ignoreDriftGuard: true });
+      return (c) => runCommand(c, command as RunName, follow);
+    }
   }
 }
 

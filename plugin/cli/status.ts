@@ -55,7 +55,16 @@ export async function readStatus(db: Knex, state: KvStore, clock: Clock): Promis
   ]);
   const lastSuccessAt = budget?.lastSuccessAt ?? null;
   // The settings are the host's (and encrypted): the CLI judges by the tables alone.
-  const health = assessHealth({ now, configProblem: null, budget, counts, missingScopes: scopes, lastSuccessAt });
+  const stockSync = runs.find((r) => r.name === "sync-stock")?.progress;
+  const health = assessHealth({
+    now,
+    configProblem: null,
+    budget,
+    counts,
+    missingScopes: scopes,
+    lastSuccessAt,
+    stockSyncStopped: stockSync?.status === "stopped" ? (stockSync.message ?? "stopped") : null,
+  });
   return {
     status: health.status,
     message: health.message ?? "",

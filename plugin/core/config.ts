@@ -133,6 +133,19 @@ export const configSchema = z.object({
     title: "Full stock sync schedule (UTC cron)",
     description: "When all stock levels are compared in full (default: every day at 03:00 UTC).",
   }),
+  stockSyncDriftGuard: z.boolean().default(false).meta({
+    title: "Stop the full stock sync on large drift",
+    description:
+      "When on, the full stock sync compares first and, if more levels differ than the two limits below allow, writes nothing: it keeps the drift report for you to review (ZenFlow dashboard > Stock drift) and waits for the action 'Sync stock anyway'.",
+  }),
+  stockSyncDriftMaxLevels: z.number().int().min(0).max(10_000_000).default(1000).meta({
+    title: "Drift guard: most differing levels",
+    description: "With the drift guard on, the full sync stops when more stock levels than this differ.",
+  }),
+  stockSyncDriftMaxPercent: z.number().min(0).max(100).default(10).meta({
+    title: "Drift guard: largest differing share (%)",
+    description: "With the drift guard on, the full sync stops when a larger share of the compared stock levels than this differs.",
+  }),
 
   rateLimitPerMinute: z
     .number()

@@ -26,6 +26,18 @@ export const ACTIONS = [
     label: "Sync all stock now",
     description: "Compares every stock level now instead of waiting for the daily run (direction per 'Who owns stock levels').",
   },
+  {
+    id: "stock-drift",
+    label: "Stock drift report",
+    description:
+      "Lists every stock level that differs between the ERP and ZenFlow, and which way the full sync would write it, without changing anything. See it on the ZenFlow dashboard (Stock drift) or with `zenflow-erp stock-drift`.",
+  },
+  {
+    id: "sync-stock-anyway",
+    label: "Sync stock anyway",
+    description:
+      "Runs the full stock sync once even though the drift guard stopped it. Review the drift report first: the owning side's levels overwrite the other's.",
+  },
 ] as const;
 
 export function buildManifest(version: string): PluginManifest {

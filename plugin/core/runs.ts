@@ -3,15 +3,18 @@
 // and progress that every process, the dashboard and the CLI can read.
 import { type KvStore, kvKey } from "./kv-store";
 
-export type RunName = "import-catalog" | "sync-stock" | "reconcile-orders";
+export type RunName = "import-catalog" | "sync-stock" | "reconcile-orders" | "stock-drift";
 
 export interface RunRequest {
   requestedAt: number;
   by: string;
+  /** sync-stock only: run once even if the drift guard would stop it (action sync-stock-anyway). */
+  ignoreDriftGuard?: boolean;
 }
 
 export interface Progress {
-  status: "running" | "done" | "failed" | "paused";
+  /** stopped: the run ended on purpose before writing (the stock drift guard); `message` says why. */
+  status: "running" | "done" | "failed" | "paused" | "stopped";
   startedAt: number;
   updatedAt: number;
   done: number;
@@ -27,8 +30,14 @@ export interface Progress {
 const requestKey = (name: RunName) => kvKey<RunRequest>(`request:${name}`);
 const progressKey = (name: RunName) => kvKey<Progress>(`progress:${name}`);
 
-export async function requestRun(state: KvStore, name: RunName, by: string, now: number): Promise<void> {
-  await state.set(requestKey(name), { requestedAt: now, by });
+export async function requestRun(
+  state: KvStore,
+  name: RunName,
+  by: string,
+  now: number,
+  extra: Pick<RunRequest, "ignoreDriftGuard"> = {},
+): Promise<void> {
+  await state.set(requestKey(name), { requestedAt: now, by, ...extra });
 }
 
 export async function pendingRequest(state: KvStore, name: RunName): Promise<RunRequest | null> {

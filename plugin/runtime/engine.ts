@@ -25,6 +25,7 @@ import { importCatalogTask } from "./tasks/import-catalog";
 import { orderStatusBackstopTask } from "./tasks/order-status-backstop";
 import { reconcileTasks } from "./tasks/reconcile";
 import { syncStockTask } from "./tasks/sync-stock";
+import { stockDriftTask } from "./tasks/stock-drift";
 import { WEBHOOK_SUBSCRIPTION_TASK, webhookSubscriptionTask } from "./tasks/webhook-subscription";
 
 export class Engine {
@@ -123,7 +124,7 @@ export class Engine {
       tickMs: tuning.schedulerTickMs,
       leaseMs: tuning.schedulerLeaseMs,
     });
-    const bulk: BulkRunDeps = { erp, binder, client, state, log: eventLog, clock, config };
+    const bulk: BulkRunDeps = { erp, binder, client, state, log: eventLog, clock, config, db };
     for (const task of [
       ...reconcileTasks({ outbox, erp, binder, log: eventLog, state, clock, config, logger: log, onQueued: () => this.notify() }),
       housekeepingTask({ db, clock, log, retentionDays: config.retentionDays }),
@@ -131,6 +132,7 @@ export class Engine {
       orderStatusBackstopTask({ binder, client, erp, inbox, clock, config, log, onQueued: () => this.notifyInbox() }),
       importCatalogTask(bulk, () => this.notify()),
       syncStockTask(bulk, () => this.notify()),
+      stockDriftTask(bulk),
     ])
       this.scheduler.add(task);
   }

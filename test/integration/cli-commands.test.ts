@@ -289,6 +289,51 @@ describe("command line", { concurrency: true }, () => {
         assert.ok(await pendingRequest(state, "sync-stock"));
         noSecrets(r);
       });
+
+      it("stock-drift requests the report, follows it and prints the differing levels (text and --json); sync-stock-anyway asks for the override", async () => {
+        const state = stack.main.plugin.runtime()!.parts.state;
+        const engine = stack.main.plugin.runtime()!.engine!;
+        // A level only ZenFlow has: the ERP has none for this SKU.
+        stack.sandbox.setStock({ barcode: STOCKED }, "LOC-A1", 4);
+        const sku = `SB-${STOCKED}`;
+        for (const json of [true, false]) {
+          const run = cli(["stock-drift", ...(json ? ["--json"] : [])], env);
+          await eventually(async () => !!(await pendingRequest(state, "stock-drift")), 15_000, "the CLI's request");
+          assert.equal(await engine.scheduler.runTask("stock-drift"), "ran");
+          const r = await run.done;
+          assert.equal(r.code, 0, r.stderr);
+          noSecrets(r);
+          if (json) {
+            const report = JSON.parse(r.stdout);
+            assert.equal(report.compared, 1);
+            assert.equal(report.differing, 1);
+            assert.match(report.generatedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+            assert.deepEqual(
+              report.rows.map((row: Record<string, unknown>) => [
+                row.sku,
+                row.location,
+                row.erpQuantity,
+                row.zenflowQuantity,
+                row.direction,
+              ]),
+              [[sku, "LOC-A1", null, 4, null]],
+            );
+          } else {
+            assert.match(
+              r.stdout,
+              /Stock drift at .* \(who owns stock levels: none\): 1 of 1 level differs \(100%\); the full sync would write 0\. Nothing was written\./,
+            );
+            assert.match(
+              r.stdout,
+              new RegExp(`${sku}\\s+LOC-A1\\s+LOC-A1\\s+missing\\s+4\\s+-4\\s+.*nothing \\(stock is not synchronised`),
+            );
+          }
+        }
+        const anyway = await cli(["sync-stock-anyway", "--no-wait"], env).done;
+        assert.equal(anyway.code, 0, anyway.stderr);
+        assert.equal((await pendingRequest(state, "sync-stock"))?.ignoreDriftGuard, true);
+        await clearRequest(state, "sync-stock");
+      });
     });
   }
 });
