@@ -95,7 +95,11 @@ for (const kind of testDbKinds()) {
       const stack = await startStack(kind, {
         processes: 2,
         sandbox: { now: clock.now, limits: { perMinute: 5, perHour: 1000, perDay: 10000 } },
-        plugin: { clock, boundaryGuardMs: 3000, pollMs: 1000 },
+        // No token in the last 6 scaled seconds of a window (100 real ms): a request whose token
+        // was counted in one minute must reach the sandbox before the next. 3 s (50 real ms) was
+        // crossed once in CI's parallel run, and the sandbox counted that request in the next
+        // minute as a sixth (one 429).
+        plugin: { clock, boundaryGuardMs: 6000, pollMs: 1000 },
         config: { orderBatchSize: 1, rateLimitPerMinute: 5, maxConcurrentRequests: 2 },
       });
       try {
