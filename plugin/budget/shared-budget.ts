@@ -8,6 +8,7 @@ import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
 import { type BudgetLimits, type RateLimitInfo, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
 import { Table } from "../core/tables";
+import { type BudgetPace, budgetPace } from "./pace";
 
 const TABLE = Table.budget;
 
@@ -133,6 +134,17 @@ export class SharedBudget {
     const now = this.clock.now();
     const r = await this.whyNot(now);
     return r.ok ? null : { at: r.until, reason: r.reason };
+  }
+
+  /** The windows' pace (budget/pace.ts): whether the budget, not ZenFlow, limits sending. */
+  async pace(): Promise<BudgetPace> {
+    const snap = await this.snapshot();
+    return budgetPace(snap.used, this.limits, this.clock.now());
+  }
+
+  /** For the worker: while this is true, partial batches wait to fill. */
+  async budgetShort(): Promise<boolean> {
+    return (await this.pace()).short;
   }
 
   private async whyNot(now: number, reserve = 0): Promise<{ ok: true } | Refusal> {

@@ -94,6 +94,11 @@ export const configSchema = z.object({
     title: "Batch wait (ms)",
     description: "How long the sender waits after an ERP change for more changes to join the same request.",
   }),
+  batchHoldSeconds: z.number().int().min(0).max(300).default(5).meta({
+    title: "Longest wait for a fuller batch (s)",
+    description:
+      "Only while the rate budget is what limits sending: a request with fewer orders (products, stock levels) than it can carry waits up to this long for more to join it, so the budget carries full requests. While the budget is plentiful nothing waits. 0: never wait.",
+  }),
   reconcileIntervalMinutes: z.number().int().min(1).max(1440).default(1).meta({
     title: "Reconciliation interval (minutes)",
     description:

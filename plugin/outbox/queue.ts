@@ -120,26 +120,69 @@ export class JobQueue {
     return this.skipLocked;
   }
 
+  /**
+   * The due jobs a claim would take, in claim order, without taking them: the worker's
+   * batch-hold decision and the plan view read the same rows the next claim locks.
+   */
+  private pickDue(q: Knex.QueryBuilder, now: number, limit: number, kinds: string[] | undefined, columns: string[]): Knex.QueryBuilder {
+    // MariaDB: the locking read must walk the claim index in claim order and stop at the
+    // LIMIT. Left to itself, on a table of mostly pending rows the optimiser scans and sorts,
+    // locking every row it read, and another process claiming at the same moment skips them
+    // all and gets nothing. The index with the kind serves a one-kind claim (what the
+    // worker makes); claims over several kinds walk the older index.
+    const index = kinds?.length === 1 ? `${this.table}_claim_kind_idx` : `${this.table}_claim_idx`;
+    q.select(columns)
+      .from(isMysql(this.db) ? this.db.raw("?? FORCE INDEX (??)", [this.table, index]) : this.table)
+      .where("status", "pending")
+      .andWhere("run_at", "<=", now);
+    if (kinds?.length) q.whereIn("kind", kinds);
+    return q.orderBy([{ column: "priority" }, { column: "run_at" }, { column: "id" }]).limit(limit);
+  }
+
+  /** How many jobs of a kind are due (counted up to `limit`) and since when the oldest of them is. */
+  async dueSummary(kind: string, limit: number): Promise<{ count: number; oldestDueAt: number | null }> {
+    const rows: Array<{ run_at: unknown }> = await this.pickDue(this.db.queryBuilder(), this.clock.now(), limit, [kind], ["run_at"]);
+    return { count: rows.length, oldestDueAt: rows.length ? Math.min(...rows.map((r) => num(r.run_at))) : null };
+  }
+
+  /** Due jobs in claim order, as a claim would return them, without claiming them (the plan view). */
+  async peekDue(kind: string, limit: number): Promise<QueueJob[]> {
+    const rows: Record<string, unknown>[] = await this.pickDue(this.db.queryBuilder(), this.clock.now(), limit, [kind], ["*"]);
+    return rows.map((r) => toJob(r));
+  }
+
+  /**
+   * Puts claimed jobs back as they were, as if never claimed: no attempt used, the same due
+   * time (a partial batch that another process's claim left behind waits for company).
+   */
+  async unclaim(jobs: QueueJob[]): Promise<void> {
+    for (const group of groupByToken(jobs)) {
+      await retryOnLockConflict(() =>
+        this.db(this.table)
+          .whereIn(
+            "id",
+            group.map((j) => j.id),
+          )
+          .andWhere({ locked_by: group[0]!.lockedBy, status: "running" })
+          .update({
+            status: "pending",
+            locked_by: null,
+            lease_until: null,
+            rerun: false,
+            attempts: this.db.raw("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"),
+            updated_at: this.clock.now(),
+          }),
+      );
+    }
+  }
+
   /** Claims up to `limit` due jobs, highest priority first, for this worker. */
   async claim(limit: number, kinds?: string[]): Promise<QueueJob[]> {
     const now = this.clock.now();
     const token = `${this.workerId}#${++this.claimSeq}`;
     const leaseUntil = now + this.leaseMs;
     const mysql = isMysql(this.db);
-    const pick = (q: Knex.QueryBuilder) => {
-      // MariaDB: the locking read must walk the claim index in claim order and stop at the
-      // LIMIT. Left to itself, on a table of mostly pending rows the optimiser scans and sorts,
-      // locking every row it read, and another process claiming at the same moment skips them
-      // all and gets nothing. The index with the kind serves a one-kind claim (what the
-      // worker makes); claims over several kinds walk the older index.
-      const index = kinds?.length === 1 ? `${this.table}_claim_kind_idx` : `${this.table}_claim_idx`;
-      q.select("id")
-        .from(mysql ? this.db.raw("?? FORCE INDEX (??)", [this.table, index]) : this.table)
-        .where("status", "pending")
-        .andWhere("run_at", "<=", now);
-      if (kinds?.length) q.whereIn("kind", kinds);
-      return q.orderBy([{ column: "priority" }, { column: "run_at" }, { column: "id" }]).limit(limit);
-    };
+    const pick = (q: Knex.QueryBuilder) => this.pickDue(q, now, limit, kinds, ["id"]);
     const set = { status: "running", locked_by: token, lease_until: leaseUntil, updated_at: now, attempts: this.db.raw("attempts + 1") };
 
     if (mysql) {

@@ -10,6 +10,7 @@ import type { History, HistoryEntry, Outcome } from "../core/history";
 import type { PluginLogger } from "../core/host-api";
 import type { BackoffPolicy } from "../core/backoff";
 import type { EventLog } from "./event-log";
+import { type BatchDecision, decideBatch, partialTail } from "./batch-hold";
 import type { JobQueue, QueueJob } from "./queue";
 
 export type JobResult =
@@ -21,6 +22,8 @@ export interface SyncHandler {
   kind: string;
   /** How many jobs of this kind one step claims (bulk kinds claim whole requests' worth). */
   claimLimit?: number;
+  /** Jobs one request carries when full: while the budget is short, partial batches are held (batch-hold.ts). */
+  fullBatch?: number;
   /** Handles a group of claimed jobs of this kind; returns a result for every job id. */
   run(jobs: QueueJob[]): Promise<Map<number, JobResult>>;
 }
@@ -32,6 +35,8 @@ export interface WorkerMetrics {
 export interface SendGate {
   /** When the next request can go, or null if now. */
   nextAvailableAt(): Promise<{ at: number } | null>;
+  /** Whether the rate budget, at its current pace, is what limits sending (then partial batches wait). */
+  budgetShort?(): Promise<boolean>;
 }
 
 export interface WorkerOptions {
@@ -48,6 +53,8 @@ export interface WorkerOptions {
   claimLimit: number;
   pollMs: number;
   batchWindowMs: number;
+  /** While the budget is short, how long a partial batch may wait to fill (0: never held). */
+  holdPartialMs?: number;
   maxAttempts: number;
   /** Failures that use no attempt (pauses, contention) after which a job is a dead letter anyway. */
   maxDeferrals: number;
@@ -71,6 +78,8 @@ export class Worker {
   /** Groups being worked on, per kind (the loop's step does not wait for them). */
   private readonly groupsInFlight = new Map<string, Set<Promise<void>>>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** The earliest moment a partial batch held back by the last step must go (0: none held). */
+  private heldUntil = 0;
   /** Epoch ms of the last claim that found work, and of the last fully successful send. */
   lastActivityAt = 0;
   lastError: string | null = null;
@@ -87,9 +96,13 @@ export class Worker {
     if (!this.wake.signal.aborted) this.wake.abort();
   }
 
-  /** One claim-process-settle step, waiting for what it claimed. Returns how many jobs it settled. */
-  async runOnce(): Promise<number> {
-    const launched = await this.step();
+  /**
+   * One claim-process-settle step, waiting for what it claimed. Returns how many jobs it
+   * settled. Tests and the CLI's "send now" drain everything due; `holdPartial` makes the
+   * step decide as the running loop does.
+   */
+  async runOnce(opts: { holdPartial?: boolean } = {}): Promise<number> {
+    const launched = await this.step(opts.holdPartial ?? false);
     await Promise.all(launched.map((g) => g.done));
     return launched.reduce((n, g) => n + g.jobs, 0);
   }
@@ -98,7 +111,7 @@ export class Worker {
    * Sweeps, routes and claims, and starts a group per kind that has room (two groups per kind
    * at most). Does not wait for the groups: the caller decides.
    */
-  private async step(): Promise<{ jobs: number; full: boolean; done: Promise<void> }[]> {
+  private async step(holdPartial: boolean): Promise<{ jobs: number; full: boolean; done: Promise<void> }[]> {
     const { queue, clock } = this.opts;
     const now = clock.now();
     if (now - this.lastSweep >= Math.min(5000, this.opts.leaseMs / 2)) {
@@ -111,11 +124,29 @@ export class Worker {
     // bulk kinds are claimed in whole requests' worth and never crowd out orders. Kinds run
     // side by side; the limiter decides which request goes first by priority.
     const launched: { jobs: number; full: boolean; done: Promise<void> }[] = [];
+    this.heldUntil = 0;
     for (const h of this.handlers.values()) {
       const running = this.groupsInFlight.get(h.kind) ?? new Set<Promise<void>>();
       if (running.size >= GROUPS_PER_KIND) continue;
-      const limit = h.claimLimit ?? this.opts.claimLimit;
-      const jobs = await queue.claim(limit, [h.kind]);
+      let limit = h.claimLimit ?? this.opts.claimLimit;
+      let wholeBatches = false;
+      if (holdPartial && h.fullBatch) {
+        const d = await this.batchDecision(h.kind, h.fullBatch, limit);
+        if (d.action === "none") continue;
+        if (d.action === "hold") {
+          this.heldUntil = this.heldUntil ? Math.min(this.heldUntil, d.until) : d.until;
+          continue;
+        }
+        limit = d.limit;
+        wholeBatches = d.wholeBatches;
+      }
+      let jobs = await queue.claim(limit, [h.kind]);
+      const tail = wholeBatches ? partialTail(jobs.length, h.fullBatch!) : 0;
+      if (tail) {
+        // Another process claimed part of what was due: the partial rest waits for company.
+        await queue.unclaim(jobs.slice(jobs.length - tail));
+        jobs = jobs.slice(0, jobs.length - tail);
+      }
       if (!jobs.length) continue;
       this.lastActivityAt = clock.now();
       const tokens = new Set(jobs.map((j) => j.lockedBy));
@@ -132,6 +163,17 @@ export class Worker {
       launched.push({ jobs: jobs.length, full: jobs.length >= limit, done });
     }
     return launched;
+  }
+
+  /** Claim now, or hold a partial batch while the budget is short (batch-hold.ts decides). */
+  async batchDecision(kind: string, fullBatch: number, claimLimit: number): Promise<BatchDecision> {
+    const due = await this.opts.queue.dueSummary(kind, claimLimit);
+    const holdMs = this.opts.holdPartialMs ?? 0;
+    // The budget is read only when it could change the answer. A due count that is a whole
+    // number of batches still asks: another process may claim part of it first.
+    const mayHold = due.count > 0 && holdMs > 0 && fullBatch > 1;
+    const budgetShort = mayHold && this.opts.gate?.budgetShort ? await this.opts.gate.budgetShort() : false;
+    return decideBatch({ due, fullBatch, claimLimit, holdMs, budgetShort, now: this.opts.clock.now() });
   }
 
   /** Runs steps until nothing is due (tests, CLI). */
@@ -272,12 +314,16 @@ export class Worker {
             continue;
           }
         }
-        const launched = await this.step();
+        const launched = await this.step(true);
         failures = 0;
         // Claim again at once only when a claim came back full (a backlog); otherwise the next
-        // step waits for new work, a group's end (both notify) or the poll, so that stepping
-        // does not take the plugin's connections from the groups it just started.
-        if (!launched.some((g) => g.full)) await this.idle(this.opts.pollMs, true);
+        // step waits for new work, a group's end (both notify), the poll, or the moment a
+        // held partial batch must go, so that stepping does not take the plugin's
+        // connections from the groups it just started.
+        if (!launched.some((g) => g.full)) {
+          const untilHeld = this.heldUntil ? Math.max(0, this.heldUntil - clock.now()) : Infinity;
+          await this.idle(Math.min(this.opts.pollMs, untilHeld), true);
+        }
       } catch (err) {
         // Database trouble (restart, lock timeout): keep the loop alive, back off a little.
         failures++;

@@ -12,8 +12,8 @@ import { Worker } from "../outbox/worker";
 import { createOrderStateApplier } from "../sync/apply-order-state";
 import { createStockApplier } from "../sync/apply-stock";
 import { createOrderExporter } from "../sync/export-orders";
-import { createProductExporter } from "../sync/export-products";
-import { createStockExporter } from "../sync/export-stock";
+import { PRODUCTS_PER_REQUEST, createProductExporter } from "../sync/export-products";
+import { STOCK_ROWS_PER_REQUEST, createStockExporter } from "../sync/export-stock";
 import type { BulkRunDeps } from "../sync/stock-sync";
 import { createZenflowClient, type ZenflowClient } from "../zenflow/client";
 import { createHttp } from "../zenflow/http";
@@ -87,9 +87,13 @@ export class Engine {
       queue: outbox,
       eventLog,
       handlers: [
-        { ...createOrderExporter({ client, binder, erp, config, clock, log: eventLog }), claimLimit: orderClaim },
-        { ...createStockExporter({ client, binder, config }), claimLimit: 500 },
-        { ...createProductExporter({ client, binder, erp, config }), claimLimit: 500 },
+        {
+          ...createOrderExporter({ client, binder, erp, config, clock, log: eventLog }),
+          claimLimit: orderClaim,
+          fullBatch: config.orderBatchSize,
+        },
+        { ...createStockExporter({ client, binder, config }), claimLimit: 500, fullBatch: STOCK_ROWS_PER_REQUEST },
+        { ...createProductExporter({ client, binder, erp, config }), claimLimit: 500, fullBatch: PRODUCTS_PER_REQUEST },
       ],
       history,
       clock,
@@ -97,6 +101,7 @@ export class Engine {
       gate: this.budget,
       claimLimit: orderClaim,
       batchWindowMs: config.batchWindowMs,
+      holdPartialMs: config.batchHoldSeconds * 1000,
       metrics,
       ...retry,
     });
