@@ -6,7 +6,18 @@ import type { Clock } from "../core/clock";
 import { affected, insertIfAbsent, num, numOrNull, rawAffected } from "../core/dialect";
 import { kvKey } from "../core/kv-store";
 import { AUTH_PAUSE_MS } from "../core/errors";
-import { type BudgetLimits, type RateLimitInfo, HOUR, MINUTE, DAY, WINDOWS, inBoundaryGuard, limitFor, windowStart } from "./windows";
+import {
+  type BudgetLimits,
+  type RateLimitInfo,
+  type WindowName,
+  HOUR,
+  MINUTE,
+  DAY,
+  WINDOWS,
+  inBoundaryGuard,
+  limitFor,
+  windowStart,
+} from "./windows";
 import { Table } from "../core/tables";
 import { type BudgetPace, budgetPace } from "./pace";
 
@@ -53,6 +64,8 @@ export class SharedBudget {
   private readonly guardMs: number;
   private readonly maxPauseMs: number;
   private lastSuccessWrite = 0;
+  /** The last window this process found used up, counted as short through the next window (pace.ts). */
+  private usedUp: { window: WindowName; until: number } | null = null;
 
   constructor(opts: SharedBudgetOptions) {
     this.db = opts.db;
@@ -137,14 +150,14 @@ export class SharedBudget {
   }
 
   /** The windows' pace (budget/pace.ts): whether the budget, not ZenFlow, limits sending. */
-  async pace(): Promise<BudgetPace> {
+  async pace(demand?: { arrivalsPerMs: number }): Promise<BudgetPace> {
     const snap = await this.snapshot();
-    return budgetPace(snap.used, this.limits, this.clock.now());
+    return budgetPace(snap.used, this.limits, this.clock.now(), { usedUp: this.usedUp, demandPerMs: demand?.arrivalsPerMs ?? 0 });
   }
 
   /** For the worker: while this is true, partial batches wait to fill. */
-  async budgetShort(): Promise<boolean> {
-    return (await this.pace()).short;
+  async budgetShort(demand?: { arrivalsPerMs: number }): Promise<boolean> {
+    return (await this.pace(demand)).short;
   }
 
   private async whyNot(now: number, reserve = 0): Promise<{ ok: true } | Refusal> {
@@ -165,6 +178,7 @@ export class SharedBudget {
       const used = num(row[`${w.name}_start`]) === start ? num(row[`${w.name}_used`]) : 0;
       const full = limitFor(w.name, this.limits);
       const limit = reserve > 0 ? Math.max(1, Math.floor(full * (1 - reserve))) : full;
+      if (used >= full && (this.usedUp?.until ?? 0) < start + 2 * w.ms) this.usedUp = { window: w.name, until: start + 2 * w.ms };
       if (used >= limit && start + w.ms > until) {
         until = start + w.ms;
         reason = limit < full ? `${w.name} budget kept for orders (${used}/${full})` : `${w.name} budget used (${used}/${full})`;

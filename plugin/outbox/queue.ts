@@ -145,6 +145,20 @@ export class JobQueue {
     return { count: rows.length, oldestDueAt: rows.length ? Math.min(...rows.map((r) => num(r.run_at))) : null };
   }
 
+  /** Jobs of a kind created since each of these instants (any status): the demand of the last moments, across every process. */
+  async arrivals(kind: string, since: { long: number; short: number }): Promise<{ long: number; short: number }> {
+    const row = await this.db(this.table)
+      .where("kind", kind)
+      .andWhere("created_at", ">=", Math.min(since.long, since.short))
+      .select(
+        this.db.raw("SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END) AS l", [since.long]),
+        this.db.raw("SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END) AS s", [since.short]),
+      )
+      .first();
+    const r = (row ?? {}) as { l?: unknown; s?: unknown };
+    return { long: num(r.l ?? 0), short: num(r.s ?? 0) };
+  }
+
   /** Due jobs in claim order, as a claim would return them, without claiming them (the plan view). */
   async peekDue(kind: string, limit: number): Promise<QueueJob[]> {
     const rows: Record<string, unknown>[] = await this.pickDue(this.db.queryBuilder(), this.clock.now(), limit, [kind], ["*"]);

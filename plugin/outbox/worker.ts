@@ -35,8 +35,11 @@ export interface WorkerMetrics {
 export interface SendGate {
   /** When the next request can go, or null if now. */
   nextAvailableAt(): Promise<{ at: number } | null>;
-  /** Whether the rate budget, at its current pace, is what limits sending (then partial batches wait). */
-  budgetShort?(): Promise<boolean>;
+  /**
+   * Whether the rate budget is what limits sending (then partial batches wait): at its current
+   * pace, or if each job arriving at this rate took a request of its own.
+   */
+  budgetShort?(demand: { arrivalsPerMs: number }): Promise<boolean>;
 }
 
 export interface WorkerOptions {
@@ -62,6 +65,13 @@ export interface WorkerOptions {
   backoff?: BackoffPolicy;
   metrics?: WorkerMetrics;
 }
+
+/**
+ * The demand a batch-hold decision weighs: jobs of the kind that arrived in the last minute,
+ * or in the last 10 s once a few did (a burst shows within seconds; one lone order says
+ * nothing about the next minute).
+ */
+const ARRIVALS = { longMs: 60_000, shortMs: 10_000, shortMinJobs: 5 } as const;
 
 /** Groups of one kind the loop may have in flight at once. */
 const GROUPS_PER_KIND = 2;
@@ -172,8 +182,19 @@ export class Worker {
     // The budget is read only when it could change the answer. A due count that is a whole
     // number of batches still asks: another process may claim part of it first.
     const mayHold = due.count > 0 && holdMs > 0 && fullBatch > 1;
-    const budgetShort = mayHold && this.opts.gate?.budgetShort ? await this.opts.gate.budgetShort() : false;
+    let budgetShort = false;
+    if (mayHold && this.opts.gate?.budgetShort) {
+      const now = this.opts.clock.now();
+      budgetShort = await this.opts.gate.budgetShort({ arrivalsPerMs: await this.arrivalRate(kind, now) });
+    }
     return decideBatch({ due, fullBatch, claimLimit, holdMs, budgetShort, now: this.opts.clock.now() });
+  }
+
+  /** Jobs per ms arriving for this kind (ARRIVALS). */
+  private async arrivalRate(kind: string, now: number): Promise<number> {
+    const n = await this.opts.queue.arrivals(kind, { long: now - ARRIVALS.longMs, short: now - ARRIVALS.shortMs });
+    const burst = n.short >= ARRIVALS.shortMinJobs ? n.short / ARRIVALS.shortMs : 0;
+    return Math.max(n.long / ARRIVALS.longMs, burst);
   }
 
   /** Runs steps until nothing is due (tests, CLI). */
