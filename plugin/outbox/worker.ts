@@ -71,7 +71,7 @@ export interface WorkerOptions {
  * or in the last 10 s once a few did (a burst shows within seconds; one lone order says
  * nothing about the next minute).
  */
-const ARRIVALS = { longMs: 60_000, shortMs: 10_000, shortMinJobs: 5 } as const;
+const ARRIVALS = { longMs: 60_000, shortMs: 10_000, shortMinJobs: 3 } as const;
 
 /** Groups of one kind the loop may have in flight at once. */
 const GROUPS_PER_KIND = 2;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestLogEntry } from "../../dev/sandbox";
-import { MINUTE, windowStart } from "../../plugin/budget/windows";
+import { HOUR, MINUTE, windowStart } from "../../plugin/budget/windows";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { scaledClock } from "../support/fast-clock";
@@ -19,9 +19,13 @@ const creates = (s: Stack): RequestLogEntry[] =>
 const sizes = (s: Stack) => creates(s).map((r) => (r.body as { orders: unknown[] }).orders.length);
 const tenants = (r: RequestLogEntry) => (r.body as { orders: { order_tenant_id: string }[] }).orders.map((o) => o.order_tenant_id);
 
-/** A clock at real speed (or faster) that starts `offsetMs` into a minute, so a test never straddles a window by accident. */
+/**
+ * A clock at real speed (or faster) that starts `offsetMs` into an hour, so a test never
+ * straddles a minute or an hour by accident. (Close to an hour's end, tokens that would
+ * expire unused rightly go on partial requests.)
+ */
 function alignedClock(factor: number, offsetMs: number) {
-  return scaledClock(factor, windowStart(Date.now(), MINUTE) + MINUTE + offsetMs);
+  return scaledClock(factor, windowStart(Date.now(), HOUR) + HOUR + offsetMs);
 }
 
 for (const kind of testDbKinds()) {
@@ -87,6 +91,7 @@ for (const kind of testDbKinds()) {
         // One real second is one minute: 10 requests a minute, 600 an hour, is a tight budget
         // for a burst of 400 orders arriving in a few (scaled) minutes. (With a roomy hour, the
         // last seconds of a minute whose tokens would expire unused rightly send partials.)
+        // The scaled clock starts at an hour: 400 orders take a few scaled minutes of it.
         const clock = alignedClock(60, 1_000);
         const N = 400;
         const stack = await startStack(kind, {
