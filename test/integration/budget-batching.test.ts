@@ -88,17 +88,19 @@ for (const kind of testDbKinds()) {
 
     for (const processes of [1, 3]) {
       it(`a burst under a tight budget goes out in full batches, ${processes} process(es)`, async () => {
-        // One real second is one minute: 10 requests a minute, 600 an hour, is a tight budget
-        // for a burst of 400 orders arriving in a few (scaled) minutes. (With a roomy hour, the
-        // last seconds of a minute whose tokens would expire unused rightly send partials.)
-        // The scaled clock starts at an hour: 400 orders take a few scaled minutes of it.
-        const clock = alignedClock(60, 1_000);
+        // Ten times real speed: 60 requests a minute and 3,600 an hour is a tight budget for
+        // a burst of 400 orders arriving as fast as the ERP writes them (hundreds a scaled
+        // minute). The scaled clock starts at an hour: away from the end of an hour, where
+        // tokens that would expire unused rightly go on partial requests.
+        const clock = alignedClock(10, 1_000);
         const N = 400;
         const stack = await startStack(kind, {
           processes,
-          sandbox: { now: clock.now, limits: { perMinute: 10, perHour: 600, perDay: 1_000_000 } },
-          plugin: { clock, autoStart: false, boundaryGuardMs: 3000, leaseMs: 3_600_000, pollMs: 1000 },
-          config: { orderBatchSize: BATCH, batchWindowMs: 25, batchHoldSeconds: 60, rateLimitPerMinute: 10, rateLimitPerHour: 600 },
+          sandbox: { now: clock.now, limits: { perMinute: 60, perHour: 3_600, perDay: 1_000_000 } },
+          plugin: { clock, autoStart: false, boundaryGuardMs: 1000, leaseMs: 600_000, pollMs: 1000 },
+          // A bound shorter than the minute of arrivals the decision weighs: the tail waits the
+          // bound, not until the burst has left the demand's look-back.
+          config: { orderBatchSize: BATCH, batchWindowMs: 25, batchHoldSeconds: 30, rateLimitPerMinute: 60, rateLimitPerHour: 3_600 },
         });
         try {
           for (const p of stack.procs) worker(p).start();
@@ -116,23 +118,23 @@ for (const kind of testDbKinds()) {
           const all = creates(stack).flatMap(tenants);
           assert.equal(all.length, N, "no order sent twice");
           assert.equal(new Set(all).size, N);
-          // A request leaves partial only as one of the first of the burst (before the
-          // arrivals show that the budget is short: at most two per process), or once its
-          // oldest order has waited the bound. How often the bound is reached depends on how
-          // fast this machine's ERP writes orders; bench/orders-per-request.ts measures it.
-          const HOLD = 60_000;
-          const early = 2 * processes;
+          // A request leaves partial only early in the burst (its orders all created in the
+          // first 10 s, before three arrivals within 10 s can show that the budget is short), or
+          // once its oldest order has waited the bound. How often the bound is reached depends
+          // on how fast this machine's ERP writes orders; bench/orders-per-request.ts measures it.
+          const HOLD = 30_000;
+          const burstStart = Math.min(...created.values());
           const sent = creates(stack);
           sent.forEach((r, i) => {
             const ts = tenants(r);
-            if (ts.length >= BATCH || i < early) return;
+            if (ts.length >= BATCH || ts.every((t) => created.get(t)! < burstStart + 10_000)) return;
             const oldest = Math.max(...ts.map((t) => r.at - created.get(t)!));
             assert.ok(oldest >= HOLD, `request ${i + 1} of ${sent.length} left with ${ts.length} orders, oldest waiting ${oldest} ms`);
           });
           // No order waited longer than the bound plus one window (plugin time), plus the
-          // requests' own time on the wire.
+          // requests' own time on the wire and a loaded machine's stalls (times ten).
           const longest = Math.max(...sent.flatMap((r) => tenants(r).map((t) => r.at - created.get(t)!)));
-          assert.ok(longest <= HOLD + MINUTE + 30_000, `longest wait ${Math.round(longest / 1000)} s`);
+          assert.ok(longest <= HOLD + MINUTE + 60_000, `longest wait ${Math.round(longest / 1000)} s`);
         } finally {
           await stack.close();
         }
