@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestLogEntry } from "../../dev/sandbox";
 import { HOUR, MINUTE, windowStart } from "../../plugin/budget/windows";
-import { newOrder } from "../support/builders";
+import { newOrder, newProduct } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { scaledClock } from "../support/fast-clock";
 import { type ErpProcess, type Stack, eventually, startStack } from "../support/stack";
@@ -81,6 +81,37 @@ for (const kind of testDbKinds()) {
         assert.ok(waited >= 10_000, `held ${waited} ms, at least the 10 s bound`);
         assert.ok(waited < 10_000 + MINUTE, `held ${waited} ms, at most the bound plus one window`);
         assert.deepEqual(sizes(stack), [BATCH, 1]);
+      } finally {
+        await stack.close();
+      }
+    });
+
+    it("stock levels are held the same way: a partial bulk request waits to fill while the budget is short", async () => {
+      const clock = alignedClock(1, 2_000);
+      const stack = await startStack(kind, {
+        sandbox: { now: clock.now, limits: { perMinute: 10, perHour: 100_000, perDay: 1_000_000 } },
+        plugin: { clock, autoStart: false },
+        config: { batchHoldSeconds: 20, rateLimitPerMinute: 10, stockSource: "erp", locationMap: { main: "LOC-A1" } },
+      });
+      try {
+        const erp = stack.main.host.erp;
+        const products = [];
+        for (let i = 0; i < 100; i++) products.push(await erp.createProduct(newProduct(840_000 + i)));
+        await stack.drain();
+        const now = clock.now();
+        await stack.db
+          .knex("zenflow_budget")
+          .update({ minute_start: windowStart(now, MINUTE), minute_used: 6, hour_start: windowStart(now, HOUR), hour_used: 6 });
+        const bulk = () => stack.sandbox.requests().filter((r) => r.path.endsWith("/stock/bulk") && r.status !== null && r.status < 300);
+        worker(stack.main).start();
+        for (const [i, p] of products.slice(0, 40).entries())
+          await erp.setStock({ sku: p.sku, locationId: "main", quantity: i + 1, reason: "count" });
+        await new Promise((r) => setTimeout(r, 1_000));
+        assert.equal(bulk().length, 0, "40 levels wait for company");
+        for (const [i, p] of products.slice(40).entries())
+          await erp.setStock({ sku: p.sku, locationId: "main", quantity: 41 + i, reason: "count" });
+        await eventually(async () => bulk().length === 1, 15_000, "the full bulk request");
+        assert.equal((bulk()[0]!.body as { updates: unknown[] }).updates.length, 100, "one request carried all 100 levels");
       } finally {
         await stack.close();
       }
