@@ -20,6 +20,7 @@ import {
 } from "./windows";
 import { Table } from "../core/tables";
 import { type BudgetPace, budgetPace } from "./pace";
+import { type WindowUse, admission, reservedCap } from "./admission";
 
 const TABLE = Table.budget;
 
@@ -61,7 +62,8 @@ export class SharedBudget {
   readonly limits: BudgetLimits;
   private readonly db: Knex;
   private readonly clock: Clock;
-  private readonly guardMs: number;
+  /** No token is granted this close to a minute's end (windows.ts inBoundaryGuard). */
+  readonly guardMs: number;
   private readonly maxPauseMs: number;
   private lastSuccessWrite = 0;
   /** The last window this process found used up, counted as short through the next window (pace.ts). */
@@ -97,7 +99,7 @@ export class SharedBudget {
     const m = windowStart(now, MINUTE);
     const h = windowStart(now, HOUR);
     const d = windowStart(now, DAY);
-    const cap = (limit: number) => (reserve > 0 ? Math.max(1, Math.floor(limit * (1 - reserve))) : limit);
+    const cap = (limit: number) => reservedCap(limit, reserve);
     // Assignment order matters on MySQL (it evaluates SET left to right with new values):
     // each *_used is computed before its *_start changes.
     const result = await this.db.raw(
@@ -166,27 +168,22 @@ export class SharedBudget {
       await this.ensureRow();
       return { ok: false, until: now, reason: "initialising" };
     }
-    let until = 0;
-    let reason = "";
-    const pausedUntil = num(row.paused_until);
-    if (pausedUntil > now) {
-      until = pausedUntil;
-      reason = row.pause_reason ?? "paused";
-    }
+    const used = {} as WindowUse;
     for (const w of WINDOWS) {
       const start = windowStart(now, w.ms);
-      const used = num(row[`${w.name}_start`]) === start ? num(row[`${w.name}_used`]) : 0;
-      const full = limitFor(w.name, this.limits);
-      const limit = reserve > 0 ? Math.max(1, Math.floor(full * (1 - reserve))) : full;
-      if (used >= full && (this.usedUp?.until ?? 0) < start + 2 * w.ms) this.usedUp = { window: w.name, until: start + 2 * w.ms };
-      if (used >= limit && start + w.ms > until) {
-        until = start + w.ms;
-        reason = limit < full ? `${w.name} budget kept for orders (${used}/${full})` : `${w.name} budget used (${used}/${full})`;
-      }
+      used[w.name] = num(row[`${w.name}_start`]) === start ? num(row[`${w.name}_used`]) : 0;
+      if (used[w.name] >= limitFor(w.name, this.limits) && (this.usedUp?.until ?? 0) < start + 2 * w.ms)
+        this.usedUp = { window: w.name, until: start + 2 * w.ms };
     }
-    if (until > now) return { ok: false, until, reason };
-    if (inBoundaryGuard(now, this.guardMs)) return { ok: false, until: windowStart(now, MINUTE) + MINUTE, reason: "window boundary" };
-    return { ok: true };
+    return admission({
+      at: now,
+      used,
+      limits: this.limits,
+      reserve,
+      pausedUntil: num(row.paused_until),
+      pauseReason: row.pause_reason ?? null,
+      guardMs: this.guardMs,
+    });
   }
 
   /** Records a pause every process honours (Retry-After, exhausted window). Never shortens one; never longer than the cap. */

@@ -15,7 +15,7 @@ import { isUniqueViolation } from "../core/dialect";
 import { type MappedOrder, headerPatch, orderLabel, toZenflowOrder } from "../mapping/to-zenflow-order";
 import type { EventLog } from "../outbox/event-log";
 import type { QueueJob } from "../outbox/queue";
-import type { JobResult, SyncHandler } from "../outbox/worker";
+import type { JobResult, PlannedRequest, SyncHandler } from "../outbox/worker";
 import type { ZenflowClient } from "../zenflow/client";
 import type { CreateOrdersResult } from "../zenflow/schemas";
 import type { ErpPort } from "../core/erp-port";
@@ -45,9 +45,15 @@ interface CreateItem {
 export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
   const { client, binder, erp } = deps;
 
-  async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
+  /**
+   * What each job needs, read-only: settled without a request (gone, unreadable, not sent),
+   * a create, a header update or a cancellation. `run` acts on it and the plan view
+   * (admin/send-plan.ts) counts the requests it implies, so the two cannot disagree.
+   */
+  async function classify(jobs: QueueJob[]): Promise<OrderWork> {
     const config = deps.config;
-    const results = new Map<number, JobResult>();
+    const work: OrderWork = { results: new Map(), creates: [], updates: [], cancels: [] };
+    const { results } = work;
     const parsed: { job: QueueJob; payload: OrderJobPayload; order: ErpOrder }[] = [];
     await Promise.all(
       jobs.map(async (job) => {
@@ -66,25 +72,18 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         else parsed.push({ job, payload: p.data, order });
       }),
     );
-    // One request failing settles its own job only: the others' answers are kept (ZenFlow
-    // accepted them; sending them again would spend budget and an attempt for nothing).
-    const settle = (job: QueueJob, work: Promise<JobResult>) =>
-      work.then(
-        (r) => void results.set(job.id, r),
-        (error: unknown) => void results.set(job.id, { type: "failed", error }),
-      );
+    // In claim order, whatever order the ERP answered in: batches are cut from this list.
+    const rank = new Map(jobs.map((j, i) => [j.id, i]));
+    parsed.sort((a, b) => rank.get(a.job.id)! - rank.get(b.job.id)!);
     const bindings = await binder.toExternalMany(
       "order",
       parsed.map((p) => p.order.id),
     );
-    const creates: CreateItem[] = [];
-    const singles: Promise<void>[] = [];
-
     for (const { job, payload, order } of parsed) {
       const binding = bindings.get(order.id) ?? null;
       const cancelled = !!payload.cancel || order.status === erpCancelledStatus(config);
       if (cancelled) {
-        singles.push(settle(job, cancelOrder(order, binding, payload.cancel?.reason)));
+        work.cancels.push({ job, order, binding, reason: payload.cancel?.reason, action: cancelAction(binding) });
         continue;
       }
       let mapped: MappedOrder;
@@ -95,9 +94,9 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         continue;
       }
       if (binding?.zenflowId) {
-        singles.push(settle(job, updateOrder(order, binding, mapped)));
+        work.updates.push({ job, order, binding, mapped, action: updateAction(binding, mapped) });
       } else if (config.eligibleStatuses.includes(String(order.status))) {
-        creates.push({ job, order, mapped, earlier: null });
+        work.creates.push({ job, order, mapped, earlier: null });
       } else {
         results.set(job.id, {
           type: "done",
@@ -106,7 +105,43 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
         });
       }
     }
+    return work;
+  }
 
+  /** The create batches of a classification, as they are sent. */
+  const createBatches = (creates: CreateItem[]) => chunksOf(creates, deps.config.orderBatchSize);
+
+  async function plan(jobs: QueueJob[]): Promise<PlannedRequest[]> {
+    const work = await classify(jobs);
+    return [
+      ...createBatches(work.creates).map((chunk) => ({
+        endpoint: "POST /orders",
+        priority: Priority.order,
+        jobIds: chunk.map((c) => c.job.id),
+      })),
+      ...work.updates
+        .filter((u) => u.action === "put")
+        .map((u) => ({ endpoint: "PUT /orders/:id", priority: Priority.order, jobIds: [u.job.id] })),
+      ...work.cancels
+        .filter((c) => c.action === "request")
+        .map((c) => ({ endpoint: "POST /orders/:id/cancel", priority: Priority.cancel, jobIds: [c.job.id] })),
+    ];
+  }
+
+  async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
+    const work = await classify(jobs);
+    const { results, creates } = work;
+    // One request failing settles its own job only: the others' answers are kept (ZenFlow
+    // accepted them; sending them again would spend budget and an attempt for nothing).
+    const settle = (job: QueueJob, run: Promise<JobResult>) =>
+      run.then(
+        (r) => void results.set(job.id, r),
+        (error: unknown) => void results.set(job.id, { type: "failed", error }),
+      );
+    const singles: Promise<void>[] = [
+      ...work.cancels.map((c) => settle(c.job, cancelOrder(c.order, c.binding, c.reason, c.action))),
+      ...work.updates.map((u) => settle(u.job, updateOrder(u.order, u.binding, u.mapped, u.action))),
+    ];
     if (creates.length) {
       const earlier = await binder.markAttempted(
         "order",
@@ -119,7 +154,7 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
       );
       for (const c of creates) c.earlier = earlier.get(c.order.id) ?? null;
       singles.push(
-        ...chunksOf(creates, config.orderBatchSize).map((chunk) =>
+        ...createBatches(creates).map((chunk) =>
           sendCreates(chunk, results).catch((error: unknown) => {
             for (const item of chunk) if (!results.has(item.job.id)) results.set(item.job.id, { type: "failed", error });
           }),
@@ -240,9 +275,9 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     if (followUps.length) await deps.log.appendMany(followUps.map((f) => orderJob(f.order)));
   }
 
-  async function updateOrder(order: ErpOrder, binding: Binding, mapped: MappedOrder): Promise<JobResult> {
+  async function updateOrder(order: ErpOrder, binding: Binding, mapped: MappedOrder, action: UpdateAction): Promise<JobResult> {
     const label = orderLabel(order);
-    if (binding.payloadHash === null && binding.sentHash === mapped.headerHash) {
+    if (action === "webhook-bound") {
       // Bound from ZenFlow's side (a webhook) after creates whose answers were lost, all
       // carrying today's header: ZenFlow has it already.
       await binder.bind("order", {
@@ -254,16 +289,15 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
       });
       return { type: "done", outcome: "noop", message: `${label}: ZenFlow already has this ship-by date, customer and address` };
     }
-    const linesChanged = binding.auxHash !== null && binding.auxHash !== mapped.linesHash;
-    if (binding.payloadHash === mapped.headerHash) {
-      if (!linesChanged) return { type: "done", outcome: "noop", message: `${label}: nothing changed that ZenFlow tracks` };
+    if (action === "unchanged") return { type: "done", outcome: "noop", message: `${label}: nothing changed that ZenFlow tracks` };
+    if (action === "lines-only")
       return {
         type: "done",
         outcome: "refused",
         message: `${label}: line changes cannot be sent to ZenFlow after creation; a note was added to the order`,
         notes: [await noteLinesNotSent(order, binding, mapped)],
       };
-    }
+    const linesChanged = linesChangedSince(binding, mapped);
     try {
       await client.orders.update(binding.zenflowId!, headerPatch(mapped), [subjectOf(order)]);
     } catch (err) {
@@ -309,14 +343,19 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     return note;
   }
 
-  async function cancelOrder(order: ErpOrder, binding: Binding | null, reason: string | undefined): Promise<JobResult> {
+  async function cancelOrder(
+    order: ErpOrder,
+    binding: Binding | null,
+    reason: string | undefined,
+    action: CancelAction,
+  ): Promise<JobResult> {
     const label = orderLabel(order);
-    if (!binding)
+    if (action === "unsent" || !binding)
       return { type: "done", outcome: "noop", message: `${label} was cancelled before it was sent to ZenFlow; nothing to cancel there` };
-    if (binding.remoteState === "Cancelled") return { type: "done", outcome: "noop", message: `${label} is already cancelled in ZenFlow` };
+    if (action === "cancelled") return { type: "done", outcome: "noop", message: `${label} is already cancelled in ZenFlow` };
     // ZenFlow reported it Completed: a cancel would only be refused (cancel_error), so the
     // note that refusal leads to is written without asking.
-    if (binding.remoteState === "Completed") return refuseCancel(order, "it is already completed");
+    if (action === "completed") return refuseCancel(order, "it is already completed");
     // Without a known ZenFlow id (the create's answer was lost) cancel by our order number.
     const ref = binding.zenflowId ?? String(order.number);
     try {
@@ -347,7 +386,37 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     };
   }
 
-  return { kind: ORDER_KIND, run };
+  return { kind: ORDER_KIND, run, plan };
+}
+
+type UpdateAction = "webhook-bound" | "unchanged" | "lines-only" | "put";
+type CancelAction = "unsent" | "cancelled" | "completed" | "request";
+
+interface OrderWork {
+  /** Jobs settled without a request. */
+  results: Map<number, JobResult>;
+  creates: CreateItem[];
+  updates: { job: QueueJob; order: ErpOrder; binding: Binding; mapped: MappedOrder; action: UpdateAction }[];
+  cancels: { job: QueueJob; order: ErpOrder; binding: Binding | null; reason: string | undefined; action: CancelAction }[];
+}
+
+function linesChangedSince(binding: Binding, mapped: MappedOrder): boolean {
+  return binding.auxHash !== null && binding.auxHash !== mapped.linesHash;
+}
+
+/** What a bound order's header update needs; only "put" is a request. */
+function updateAction(binding: Binding, mapped: MappedOrder): UpdateAction {
+  if (binding.payloadHash === null && binding.sentHash === mapped.headerHash) return "webhook-bound";
+  if (binding.payloadHash === mapped.headerHash) return linesChangedSince(binding, mapped) ? "lines-only" : "unchanged";
+  return "put";
+}
+
+/** What a cancellation needs; only "request" is a request. */
+function cancelAction(binding: Binding | null): CancelAction {
+  if (!binding) return "unsent";
+  if (binding.remoteState === "Cancelled") return "cancelled";
+  if (binding.remoteState === "Completed") return "completed";
+  return "request";
 }
 
 /** An order as the request log names it (the order timeline). */

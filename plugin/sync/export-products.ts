@@ -12,7 +12,7 @@ import type { ErpProduct } from "../core/host-api";
 import type { Binder, Binding } from "../id-map/binder";
 import { type MappedProduct, productLabel, toZenflowProduct } from "../mapping/to-zenflow-product";
 import type { QueueJob } from "../outbox/queue";
-import type { JobResult, SyncHandler } from "../outbox/worker";
+import type { JobResult, PlannedRequest, SyncHandler } from "../outbox/worker";
 import type { ZenflowClient } from "../zenflow/client";
 import type { BulkProductsResult } from "../zenflow/schemas";
 import { chunksOf } from "../core/chunks";
@@ -123,16 +123,20 @@ export function createProductExporter(deps: ProductExporterDeps): SyncHandler {
     return { type: "done", outcome: "sent", zenflowId: id, message: `${label} deactivated in ZenFlow (soft delete)` };
   }
 
-  async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
+  /**
+   * What each job needs, read-only: settled without a request, an upsert (batched), or a
+   * soft delete. `run` acts on it; the plan view counts its requests.
+   */
+  async function classify(jobs: QueueJob[]): Promise<ProductWork> {
     const config = deps.config;
-    const results = new Map<number, JobResult>();
+    const work: ProductWork = { results: new Map(), upserts: [], removes: [] };
+    const { results } = work;
     const parsed = jobs.map((job) => ({ job, p: productJobPayloadSchema.safeParse(job.payload) }));
     const ids = parsed.filter((x) => x.p.success).map((x) => (x.p.data as ProductJobPayload).productId);
     const bindings = await binder.toExternalMany("product", ids);
-    const upserts: UpsertItem[] = [];
-    const singles: Promise<void>[] = [];
+    const upserts: (UpsertItem | null)[] = jobs.map(() => null);
     await Promise.all(
-      parsed.map(async ({ job, p }) => {
+      parsed.map(async ({ job, p }, index) => {
         if (!p.success) {
           results.set(job.id, {
             type: "dead",
@@ -162,12 +166,7 @@ export function createProductExporter(deps: ProductExporterDeps): SyncHandler {
             });
             return;
           }
-          singles.push(
-            remove(sku, productId, binding).then(
-              (r) => void results.set(job.id, r),
-              (error) => void results.set(job.id, { type: "failed", error }),
-            ),
-          );
+          work.removes.push({ job, sku, productId, binding });
           return;
         }
         let mapped: MappedProduct;
@@ -181,14 +180,51 @@ export function createProductExporter(deps: ProductExporterDeps): SyncHandler {
           results.set(job.id, { type: "done", outcome: "noop", message: `${productLabel(product)}: ZenFlow already has this version` });
           return;
         }
-        upserts.push({ key: job.id, product, mapped });
+        upserts[index] = { key: job.id, product, mapped };
       }),
     );
-    const sent = await upsertProducts(deps, upserts, Priority.product);
+    // In claim order, whatever order the ERP answered in: batches are cut from this list.
+    work.upserts = upserts.filter((u): u is UpsertItem => u !== null);
+    return work;
+  }
+
+  async function plan(jobs: QueueJob[]): Promise<PlannedRequest[]> {
+    const work = await classify(jobs);
+    return [
+      ...chunksOf(work.upserts, PRODUCTS_PER_REQUEST).map((chunk) => ({
+        endpoint: "POST /products/bulk",
+        priority: Priority.product,
+        jobIds: chunk.map((c) => c.key as number),
+      })),
+      // Without a known ZenFlow id, the id is looked up by SKU first: two requests.
+      ...work.removes.flatMap((r) => [
+        ...(r.binding.zenflowId ? [] : [{ endpoint: "GET /products/sku/:sku", priority: Priority.product, jobIds: [r.job.id] }]),
+        { endpoint: "DELETE /products/:id", priority: Priority.product, jobIds: [r.job.id] },
+      ]),
+    ];
+  }
+
+  async function run(jobs: QueueJob[]): Promise<Map<number, JobResult>> {
+    const work = await classify(jobs);
+    const { results } = work;
+    const singles = work.removes.map((r) =>
+      remove(r.sku, r.productId, r.binding).then(
+        (res) => void results.set(r.job.id, res),
+        (error) => void results.set(r.job.id, { type: "failed", error }),
+      ),
+    );
+    const sent = await upsertProducts(deps, work.upserts, Priority.product);
     for (const [key, r] of sent) results.set(key as number, r);
     await Promise.all(singles);
     return results;
   }
 
-  return { kind: PRODUCT_KIND, run };
+  return { kind: PRODUCT_KIND, run, plan };
+}
+
+interface ProductWork {
+  /** Jobs settled without a request. */
+  results: Map<number, JobResult>;
+  upserts: UpsertItem[];
+  removes: { job: QueueJob; sku: string; productId: string; binding: Binding }[];
 }

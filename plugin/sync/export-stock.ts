@@ -11,7 +11,7 @@ import { type FieldProblem, MappingError, NotYetError, describeError } from "../
 import type { Binder } from "../id-map/binder";
 import { toZenflowLocation } from "../mapping/locations";
 import type { QueueJob } from "../outbox/queue";
-import type { JobResult, SyncHandler } from "../outbox/worker";
+import type { JobResult, PlannedRequest, SyncHandler } from "../outbox/worker";
 import type { ZenflowClient } from "../zenflow/client";
 import type { BulkStockResult } from "../zenflow/schemas";
 import { chunksOf } from "../core/chunks";
@@ -50,14 +50,12 @@ function matchError(e: BulkStockResult["errors"][number], chunk: { row: StockRow
   );
 }
 
-export async function pushStock(
-  deps: { client: ZenflowClient; binder: Binder; config: ZenflowConfig },
-  rows: StockRow[],
-  priority: PriorityValue,
-): Promise<Map<string | number, JobResult>> {
+type ValidStock = { row: StockRow; update: { sku: string; location_id: string; quantity: number } };
+
+/** The rows ZenFlow can take, and a dead letter for each it cannot. */
+function validateStock(rows: StockRow[], config: ZenflowConfig): { results: Map<string | number, JobResult>; valid: ValidStock[] } {
   const results = new Map<string | number, JobResult>();
-  const config = deps.config;
-  const valid: { row: StockRow; update: { sku: string; location_id: string; quantity: number } }[] = [];
+  const valid: ValidStock[] = [];
   for (const row of rows) {
     try {
       valid.push({ row, update: toZenflowStock(row, config) });
@@ -65,8 +63,20 @@ export async function pushStock(
       results.set(row.key, { type: "dead", code: "invalid_record", message: describeError(err) });
     }
   }
+  return { results, valid };
+}
+
+/** The bulk requests valid rows go out in. */
+const stockBatches = (valid: ValidStock[]) => chunksOf(valid, STOCK_ROWS_PER_REQUEST);
+
+export async function pushStock(
+  deps: { client: ZenflowClient; binder: Binder; config: ZenflowConfig },
+  rows: StockRow[],
+  priority: PriorityValue,
+): Promise<Map<string | number, JobResult>> {
+  const { results, valid } = validateStock(rows, deps.config);
   await Promise.all(
-    chunksOf(valid, STOCK_ROWS_PER_REQUEST).map(async (chunk) => {
+    stockBatches(valid).map(async (chunk) => {
       let answer: BulkStockResult;
       try {
         answer = (
@@ -114,47 +124,61 @@ export async function pushStock(
 }
 
 export function createStockExporter(deps: { client: ZenflowClient; binder: Binder; config: ZenflowConfig }): SyncHandler {
+  /** What each job needs, read-only: the rows to send, and the jobs settled without a request. */
+  async function classify(jobs: QueueJob[]): Promise<{ results: Map<number, JobResult>; rows: StockRow[] }> {
+    const results = new Map<number, JobResult>();
+    const config = deps.config;
+    const rows: StockRow[] = [];
+    const keys = jobs.map((j) => {
+      const p = stockJobPayloadSchema.safeParse(j.payload);
+      return p.success ? stockBindingId(p.data.sku, p.data.locationId) : "";
+    });
+    const last = await deps.binder.toExternalMany("stock", keys.filter(Boolean));
+    jobs.forEach((job, i) => {
+      const p = stockJobPayloadSchema.safeParse(job.payload);
+      if (!p.success) {
+        results.set(job.id, {
+          type: "dead",
+          code: "invalid_record",
+          message: `${job.erpRef ?? "Stock"}: the stored change is unreadable`,
+        });
+        return;
+      }
+      if (config.stockSource !== "erp") {
+        results.set(job.id, {
+          type: "done",
+          outcome: "ignored",
+          message: `Stock is not sent to ZenFlow (settings: who owns stock levels = ${config.stockSource})`,
+        });
+        return;
+      }
+      if (last.get(keys[i]!)?.payloadHash === String(p.data.quantity)) {
+        results.set(job.id, {
+          type: "done",
+          outcome: "noop",
+          message: `Stock ${p.data.sku} @ ${p.data.locationId}: ZenFlow already has ${String(p.data.quantity)}`,
+        });
+        return;
+      }
+      rows.push({ key: job.id, sku: p.data.sku, erpLocation: p.data.locationId, quantity: p.data.quantity as number });
+    });
+    return { results, rows };
+  }
+
   return {
     kind: STOCK_KIND,
     async run(jobs: QueueJob[]) {
-      const results = new Map<number, JobResult>();
-      const config = deps.config;
-      const rows: StockRow[] = [];
-      const keys = jobs.map((j) => {
-        const p = stockJobPayloadSchema.safeParse(j.payload);
-        return p.success ? stockBindingId(p.data.sku, p.data.locationId) : "";
-      });
-      const last = await deps.binder.toExternalMany("stock", keys.filter(Boolean));
-      jobs.forEach((job, i) => {
-        const p = stockJobPayloadSchema.safeParse(job.payload);
-        if (!p.success) {
-          results.set(job.id, {
-            type: "dead",
-            code: "invalid_record",
-            message: `${job.erpRef ?? "Stock"}: the stored change is unreadable`,
-          });
-          return;
-        }
-        if (config.stockSource !== "erp") {
-          results.set(job.id, {
-            type: "done",
-            outcome: "ignored",
-            message: `Stock is not sent to ZenFlow (settings: who owns stock levels = ${config.stockSource})`,
-          });
-          return;
-        }
-        if (last.get(keys[i]!)?.payloadHash === String(p.data.quantity)) {
-          results.set(job.id, {
-            type: "done",
-            outcome: "noop",
-            message: `Stock ${p.data.sku} @ ${p.data.locationId}: ZenFlow already has ${String(p.data.quantity)}`,
-          });
-          return;
-        }
-        rows.push({ key: job.id, sku: p.data.sku, erpLocation: p.data.locationId, quantity: p.data.quantity as number });
-      });
+      const { results, rows } = await classify(jobs);
       for (const [k, r] of await pushStock(deps, rows, Priority.stock)) results.set(k as number, r);
       return results;
+    },
+    async plan(jobs: QueueJob[]): Promise<PlannedRequest[]> {
+      const { rows } = await classify(jobs);
+      return stockBatches(validateStock(rows, deps.config).valid).map((chunk) => ({
+        endpoint: "POST /stock/bulk",
+        priority: Priority.stock,
+        jobIds: chunk.map((c) => c.row.key as number),
+      }));
     },
   };
 }

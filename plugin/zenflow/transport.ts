@@ -9,7 +9,8 @@ import type { RequestLimiter } from "../budget/limiter";
 import type { SharedBudget } from "../budget/shared-budget";
 import type { PluginLogger } from "../core/host-api";
 import type { HttpSend, ZenflowRequest, ZenflowResponse } from "./http";
-import { Priority, type PriorityValue } from "../jobs/priorities";
+import type { PriorityValue } from "../jobs/priorities";
+import { reserveFor } from "../budget/admission";
 import type { Transport } from "./client";
 
 /** How long this process alone holds back after a 429 (the shared pause does the rest). */
@@ -56,8 +57,7 @@ export function createTransport(deps: TransportDeps): Transport {
   // before another request of this process was told 429 must not leave afterwards.
   let localPauseUntil = 0;
   return function send<T>(req: ZenflowRequest<T>, priority: PriorityValue): Promise<ZenflowResponse<T>> {
-    // Bulk catalog work and checks leave a fifth of every window to orders, cancels and stock.
-    const reserve = priority >= Priority.product ? 0.2 : 0;
+    const reserve = reserveFor(priority);
     let attempt: Attempt | null = null;
     const sent = limiter.schedule(
       priority,
