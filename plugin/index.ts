@@ -227,6 +227,8 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           engine ? parts.state.get(WEBHOOK_PROBLEM_KEY) : Promise.resolve(null),
           readProgress(parts.state, "sync-stock"),
         ]);
+        // While something waits: when it will all be through (a plan that fails is left out, never fatal).
+        const plan = engine && counts.pending > 0 ? await engine.cachedPlan().catch(() => null) : null;
         return assessHealth({
           now: clock.now(),
           configProblem,
@@ -236,6 +238,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           webhookProblem,
           stockSyncStopped: stockSync?.status === "stopped" ? (stockSync.message ?? "stopped") : null,
           lastSuccessAt: budget?.lastSuccessAt ?? parts.lastSuccessAt,
+          plan,
         });
       } catch (err) {
         return { status: "down", message: `The plugin cannot read its tables in the ERP database: ${describeError(err)}` };

@@ -6,6 +6,7 @@ import type { HealthReport } from "../core/host-api";
 import type { BudgetSnapshot } from "../budget/shared-budget";
 import { Table } from "../core/tables";
 import { isoOrNull, utc } from "./format";
+import type { SendPlan } from "./send-plan";
 
 export interface QueueCounts {
   pending: number;
@@ -78,6 +79,8 @@ export interface HealthInputs {
   lastSuccessAt: number | null;
   /** Why the last full stock sync stopped before writing (the drift guard), if it did. */
   stockSyncStopped?: string | null;
+  /** What the next sync will do, while something waits (admin/send-plan.ts). */
+  plan?: Pick<SendPlan, "waiting" | "requests" | "throughAt" | "summary"> | null;
   /** Pending jobs older than this make health degraded. */
   backlogWarnMs?: number;
 }
@@ -97,6 +100,16 @@ export function assessHealth(i: HealthInputs): HealthReport {
           pausedUntil: i.budget.pausedUntil > i.now ? isoOrNull(i.budget.pausedUntil) : null,
         }
       : null,
+    ...(i.plan
+      ? {
+          plan: {
+            waiting: i.plan.waiting,
+            requests: i.plan.requests.length,
+            throughAt: isoOrNull(i.plan.throughAt),
+            summary: i.plan.summary,
+          },
+        }
+      : {}),
   };
   const b = i.budget;
   if (b?.authError) {
@@ -151,7 +164,8 @@ export function assessHealth(i: HealthInputs): HealthReport {
     }
   }
   if (c && backlogAge > (i.backlogWarnMs ?? 10 * 60_000)) {
-    return { status: "degraded", message: `${c.pending} changes waiting, oldest ${minutes(backlogAge)}`, details };
+    const through = i.plan?.throughAt ? `; at the current budget all are sent by ${hhmm(i.plan.throughAt)}` : "";
+    return { status: "degraded", message: `${c.pending} changes waiting, oldest ${minutes(backlogAge)}${through}`, details };
   }
   if (c && c.dead > 0) {
     return {

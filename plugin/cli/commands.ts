@@ -147,13 +147,15 @@ export interface FollowOptions {
   pollMs: number;
   /** sync-stock-anyway: the request carries the one-time drift guard override. */
   ignoreDriftGuard?: boolean;
+  /** How people call the run (default: RUN_LABELS). */
+  label?: string;
   /** What to print when the run has ended (default: its progress). */
   onEnd?: (c: CliContext, p: Progress) => Promise<number>;
 }
 
 /** Asks the running plugin for a catalog import or stock sync, then shows its progress until it ends. */
 export async function runCommand(c: CliContext, name: RunName, o: FollowOptions): Promise<number> {
-  const label = RUN_LABELS[name] ?? name;
+  const label = o.label ?? RUN_LABELS[name] ?? name;
   const printer = new ProgressPrinter(c.err);
   const now = c.clock.now();
   const [pending, current] = await Promise.all([pendingRequest(c.state, name), readProgress(c.state, name)]);

@@ -24,6 +24,7 @@ import {
 import { DatabaseUnreachable, UsageError, checkDatabase, openCliDatabase } from "../core/database";
 import type { TextSink } from "./progress-bar";
 import { stockDriftCommand } from "./stock-drift";
+import { planCommand } from "./plan";
 
 export const USAGE = `Usage: zenflow-erp <command> [options]
 
@@ -37,11 +38,12 @@ Commands:
   sync-stock [--no-wait]       start a full stock sync and show its progress
   sync-stock-anyway [--no-wait]  the same, once, even if the drift guard stopped it
   stock-drift [--no-wait]      compare every stock level and list those that differ; writes nothing
+  plan                         what the next sync will do: requests, budget windows, when all is sent
 
 Options:
   --json            machine-readable output on stdout
-  --no-wait         import-catalog, sync-stock(-anyway), stock-drift: only request the run
-  --timeout <s>     import-catalog, sync-stock(-anyway), stock-drift: stop watching after s seconds (exit 1)
+  --no-wait         import-catalog, sync-stock(-anyway), stock-drift, plan: only request the run
+  --timeout <s>     import-catalog, sync-stock(-anyway), stock-drift, plan: stop watching after s seconds (exit 1)
   -h, --help        this text
 
 Environment: DATABASE_URL (sqlite:/path/erp.sqlite or mysql://user:password@host:3306/erp), the ERP's database.
@@ -104,6 +106,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     "sync-stock",
     "sync-stock-anyway",
     "stock-drift",
+    "plan",
   ];
   if (!known.includes(command)) {
     io.err.write(`zenflow-erp: unknown command "${command}"\n\n${USAGE}`);
@@ -193,6 +196,7 @@ function plan(
       if (rest.length) throw new CliUsageError(`${command} takes no arguments`);
       const follow = { wait: o.wait, timeoutMs: o.timeoutMs, pollMs: o.pollMs };
       if (command === "stock-drift") return (c) => stockDriftCommand(c, follow);
+      if (command === "plan") return (c) => planCommand(c, follow);
       if (command === "sync-stock-anyway") return (c) => runCommand(c, "sync-stock", { ...follow, ignoreDriftGuard: true });
       return (c) => runCommand(c, command as RunName, follow);
     }

@@ -3,7 +3,7 @@
 // and progress that every process, the dashboard and the CLI can read.
 import { type KvStore, kvKey } from "./kv-store";
 
-export type RunName = "import-catalog" | "sync-stock" | "reconcile-orders" | "stock-drift";
+export type RunName = "import-catalog" | "sync-stock" | "reconcile-orders" | "stock-drift" | "plan";
 
 export interface RunRequest {
   requestedAt: number;

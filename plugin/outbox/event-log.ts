@@ -72,6 +72,12 @@ export class EventLog {
     this.arrivals = opts.arrivals ?? {};
   }
 
+  /** ERP changes not routed into the outbox yet, per kind (the plan view; routing may coalesce them). */
+  async waitingByKind(): Promise<Map<string, number>> {
+    const rows: { kind: string; n: unknown }[] = await this.db(LOG).select("kind").count({ n: "*" }).groupBy("kind");
+    return new Map(rows.map((r) => [String(r.kind), num(r.n)]));
+  }
+
   async append(job: JobInput, eventId?: string | null): Promise<void> {
     await this.appendDb(LOG).insert({
       event_id: eventId ?? null,

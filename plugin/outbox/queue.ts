@@ -159,6 +159,30 @@ export class JobQueue {
     return { long: num(r.l ?? 0), short: num(r.s ?? 0) };
   }
 
+  /**
+   * A kind's live jobs (the plan view): due now, waiting for a later time (a retry's backoff,
+   * a debounce) with the next of those, and being sent now.
+   */
+  async pendingSummary(kind: string): Promise<{ due: number; later: number; nextAt: number | null; running: number }> {
+    const now = this.clock.now();
+    const row = (await this.db(this.table)
+      .where("kind", kind)
+      .whereIn("status", ["pending", "running"])
+      .select(
+        this.db.raw("SUM(CASE WHEN status = 'pending' AND run_at <= ? THEN 1 ELSE 0 END) AS due", [now]),
+        this.db.raw("SUM(CASE WHEN status = 'pending' AND run_at > ? THEN 1 ELSE 0 END) AS later", [now]),
+        this.db.raw("MIN(CASE WHEN status = 'pending' AND run_at > ? THEN run_at END) AS next_at", [now]),
+        this.db.raw("SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS running"),
+      )
+      .first()) as Record<string, unknown> | undefined;
+    return {
+      due: num(row?.due ?? 0),
+      later: num(row?.later ?? 0),
+      nextAt: row?.next_at == null ? null : num(row.next_at),
+      running: num(row?.running ?? 0),
+    };
+  }
+
   /** Due jobs in claim order, as a claim would return them, without claiming them (the plan view). */
   async peekDue(kind: string, limit: number): Promise<QueueJob[]> {
     const rows: Record<string, unknown>[] = await this.pickDue(this.db.queryBuilder(), this.clock.now(), limit, [kind], ["*"]);

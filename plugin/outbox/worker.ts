@@ -26,6 +26,20 @@ export interface SyncHandler {
   fullBatch?: number;
   /** Handles a group of claimed jobs of this kind; returns a result for every job id. */
   run(jobs: QueueJob[]): Promise<Map<number, JobResult>>;
+  /**
+   * The requests `run` would send for these jobs now, read-only and from the same decisions
+   * (the plan view). Jobs named by no request would be settled without one.
+   */
+  plan?(jobs: QueueJob[]): Promise<PlannedRequest[]>;
+}
+
+/** One request a handler would send, and the jobs it carries. */
+export interface PlannedRequest {
+  /** As the request log names it, e.g. "POST /orders". */
+  endpoint: string;
+  /** The limiter's priority for it (jobs/priorities). */
+  priority: number;
+  jobIds: number[];
 }
 
 export interface WorkerMetrics {
@@ -178,16 +192,28 @@ export class Worker {
   /** Claim now, or hold a partial batch while the budget is short (batch-hold.ts decides). */
   async batchDecision(kind: string, fullBatch: number, claimLimit: number): Promise<BatchDecision> {
     const due = await this.opts.queue.dueSummary(kind, claimLimit);
-    const holdMs = this.opts.holdPartialMs ?? 0;
     // The budget is read only when it could change the answer. A due count that is a whole
     // number of batches still asks: another process may claim part of it first.
-    const mayHold = due.count > 0 && holdMs > 0 && fullBatch > 1;
-    let budgetShort = false;
-    if (mayHold && this.opts.gate?.budgetShort) {
-      const now = this.opts.clock.now();
-      budgetShort = await this.opts.gate.budgetShort({ arrivalsPerMs: await this.arrivalRate(kind, now) });
-    }
+    const { budgetShort, holdMs } = due.count > 0 ? await this.holdPolicy(kind, fullBatch) : { budgetShort: false, holdMs: 0 };
     return decideBatch({ due, fullBatch, claimLimit, holdMs, budgetShort, now: this.opts.clock.now() });
+  }
+
+  /** Whether partial batches of a kind are held now, and for how long at most. */
+  async holdPolicy(kind: string, fullBatch: number): Promise<{ budgetShort: boolean; holdMs: number }> {
+    const holdMs = this.opts.holdPartialMs ?? 0;
+    if (holdMs <= 0 || fullBatch <= 1 || !this.opts.gate?.budgetShort) return { budgetShort: false, holdMs };
+    const now = this.opts.clock.now();
+    return { budgetShort: await this.opts.gate.budgetShort({ arrivalsPerMs: await this.arrivalRate(kind, now) }), holdMs };
+  }
+
+  /** The kinds this worker sends, in claim order, with what the plan view needs to foresee their claims. */
+  planKinds(): { kind: string; claimLimit: number; fullBatch: number; plan?: SyncHandler["plan"] }[] {
+    return [...this.handlers.values()].map((h) => ({
+      kind: h.kind,
+      claimLimit: h.claimLimit ?? this.opts.claimLimit,
+      fullBatch: h.fullBatch ?? 1,
+      plan: h.plan?.bind(h),
+    }));
   }
 
   /** Jobs per ms arriving for this kind (ARRIVALS). */

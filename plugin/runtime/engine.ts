@@ -9,6 +9,7 @@ import { keyIdOf } from "../core/key-id";
 import { RequestLog } from "../core/request-log";
 import type { EngineTuning } from "../core/tuning";
 import { Worker } from "../outbox/worker";
+import { type SendPlan, computeSendPlan } from "../admin/send-plan";
 import { createOrderStateApplier } from "../sync/apply-order-state";
 import { createStockApplier } from "../sync/apply-stock";
 import { createOrderExporter } from "../sync/export-orders";
@@ -26,7 +27,10 @@ import { orderStatusBackstopTask } from "./tasks/order-status-backstop";
 import { reconcileTasks } from "./tasks/reconcile";
 import { syncStockTask } from "./tasks/sync-stock";
 import { stockDriftTask } from "./tasks/stock-drift";
+import { planTask } from "./tasks/plan";
 import { WEBHOOK_SUBSCRIPTION_TASK, webhookSubscriptionTask } from "./tasks/webhook-subscription";
+
+const PLAN_CACHE_MS = 15_000;
 
 export class Engine {
   readonly budget: SharedBudget;
@@ -138,8 +142,40 @@ export class Engine {
       importCatalogTask(bulk, () => this.notify()),
       syncStockTask(bulk, () => this.notify()),
       stockDriftTask(bulk),
+      planTask({ state, clock, plan: () => this.plan() }),
     ])
       this.scheduler.add(task);
+  }
+
+  /** What the next sync will do (admin/send-plan.ts): reads the queue, the ERP and the budget; sends nothing. */
+  async plan(opts: { jobsPerKind?: number } = {}): Promise<SendPlan> {
+    return computeSendPlan({
+      worker: this.worker,
+      queue: this.parts.outbox,
+      eventLog: this.parts.eventLog,
+      budget: await this.budget.snapshot(),
+      guardMs: this.budget.guardMs,
+      now: this.parts.clock.now(),
+      ...opts,
+    });
+  }
+
+  private planCache: { at: number; plan: Promise<SendPlan> } | null = null;
+
+  /**
+   * The plan for health(), at most every 15 s: health may be polled often, and a plan reads up
+   * to PLAN_JOBS_PER_KIND records per kind from the ERP.
+   */
+  cachedPlan(): Promise<SendPlan> {
+    const now = this.parts.clock.now();
+    if (!this.planCache || now - this.planCache.at >= PLAN_CACHE_MS) {
+      const plan = this.plan();
+      this.planCache = { at: now, plan };
+      plan.catch(() => {
+        if (this.planCache?.plan === plan) this.planCache = null;
+      });
+    }
+    return this.planCache.plan;
   }
 
   notifyInbox(): void {
