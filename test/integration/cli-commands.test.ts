@@ -334,6 +334,60 @@ describe("command line", { concurrency: true }, () => {
         assert.equal((await pendingRequest(state, "sync-stock"))?.ignoreDriftGuard, true);
         await clearRequest(state, "sync-stock");
       });
+
+      it("plan asks a running process what the next sync will do and prints it (text and --json); nothing is sent", async () => {
+        const state = stack.main.plugin.runtime()!.parts.state;
+        const engine = stack.main.plugin.runtime()!.engine!;
+        for (let i = 0; i < 60; i++) await stack.main.host.erp.createOrder(newOrder(70_000 + i));
+        const parts = stack.main.plugin.runtime()!.parts;
+        await eventually(
+          async () => {
+            await parts.recorder.flush();
+            while ((await parts.eventLog.route()) > 0);
+            const n = await stack.db.knex("zenflow_outbox").where({ status: "pending", kind: "order" }).count({ n: "*" }).first();
+            return Number(n!.n) === 60;
+          },
+          15_000,
+          "60 orders in the outbox",
+        );
+        const mark = stack.sandbox.requests().length;
+        for (const json of [true, false]) {
+          const run = cli(["plan", ...(json ? ["--json"] : [])], env);
+          await eventually(async () => !!(await pendingRequest(state, "plan")), 15_000, "the CLI's request");
+          assert.equal(await engine.scheduler.runTask("plan"), "ran");
+          const r = await run.done;
+          assert.equal(r.code, 0, r.stderr);
+          noSecrets(r);
+          if (json) {
+            const plan = JSON.parse(r.stdout);
+            assert.equal(plan.waiting, 60);
+            assert.equal(plan.requestCount, 2);
+            assert.deepEqual(
+              plan.requests.map((q: { endpoint: string; jobIds: number[] }) => [q.endpoint, q.jobIds.length]),
+              [
+                ["POST /orders", 50],
+                ["POST /orders", 10],
+              ],
+            );
+            assert.match(plan.throughAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+          } else {
+            assert.match(
+              r.stdout,
+              /^Next sync as of .* UTC: 60 waiting — all sent within a minute at the current budget \(2 requests\)\. Nothing was sent\./,
+            );
+            // 60 orders within a minute, at that rate more than the hour's 1,000: the tail of 10
+            // waits up to the hold bound (5 s by default) for company.
+            assert.match(r.stdout, /order\s+60\s+2\s+0\s+10 until \d\d:\d\d:\d\d UTC/);
+            assert.match(
+              r.stdout,
+              /POST \/orders\s+50\s+full\s+SO-T-070000, SO-T-070001, SO-T-070002, SO-T-070003, SO-T-070004 … \(\+45\)/,
+            );
+            assert.match(r.stdout, /POST \/orders\s+10\s+waited\s+SO-T-070050/);
+          }
+        }
+        assert.equal(stack.sandbox.requests().length, mark, "the plan sent nothing");
+        await stack.drain();
+      });
     });
   }
 });
