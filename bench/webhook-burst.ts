@@ -50,9 +50,28 @@ async function run(kind: TestDbKind) {
     const ok = verifySignature(req.body as Buffer, req.get("X-ZenFlow-Signature"), [secret]);
     res.status(ok ? 200 : 401).json({ received: ok });
   });
+  // A minimal receiver that also makes each delivery durable before answering: one INSERT per
+  // delivery (autocommit) into a scratch table of the same database. What any durable
+  // receiver pays on this machine: its server-side time is the floor for the plugin's.
+  await stack.db.knex.schema.dropTableIfExists("bench_durable_inbox");
+  await stack.db.knex.schema.createTable("bench_durable_inbox", (t) => {
+    t.string("event_id", 191).primary();
+    t.text("payload");
+  });
+  let durableServer: number[] = [];
+  minimal.post("/durable", express.raw({ type: () => true, limit: "1mb" }), async (req, res) => {
+    const t0 = process.hrtime.bigint();
+    res.once("finish", () => durableServer.push(Number(process.hrtime.bigint() - t0) / 1e6));
+    const body = req.body as Buffer;
+    if (!verifySignature(body, req.get("X-ZenFlow-Signature"), [secret])) return void res.status(401).json({ received: false });
+    const id = String((JSON.parse(body.toString("utf8")) as { id: string }).id);
+    await stack.db.knex("bench_durable_inbox").insert({ event_id: id, payload: body.toString("utf8") });
+    res.status(200).json({ received: true });
+  });
   const server = minimal.listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
   const minimalUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  const durableUrl = minimalUrl.replace(/\/hook$/, "/durable");
   try {
     const hook = await webhookClient(stack);
     secret = hook.secret;
@@ -75,15 +94,20 @@ async function run(kind: TestDbKind) {
       });
     await burst(hook.url, items("evt_warm"));
     await burst(minimalUrl, items("evt_warm_min"));
+    await burst(durableUrl, items("evt_warm_dur"));
     const plugin: number[] = [];
     const bare: number[] = [];
     let failed = 0;
     minimalServer = [];
+    durableServer = [];
+    const durable: number[] = [];
     const b0 = await endpointBuckets(stack);
     for (let n = 0; n < BURSTS; n++) {
       // Alternate, so both see the same machine.
       const m = await burst(minimalUrl, items(`evt_min_${n}`));
       bare.push(...m.latencies);
+      const d = await burst(durableUrl, items(`evt_dur_${n}`));
+      durable.push(...d.latencies);
       const r = await burst(hook.url, items(`evt_b${n}`));
       plugin.push(...r.latencies);
       failed += Object.entries(r.statuses).reduce((k, [code, c]) => k + (code.startsWith("2") ? 0 : c), 0);
@@ -97,6 +121,8 @@ async function run(kind: TestDbKind) {
       plugin: summary(plugin),
       minimal: summary(bare),
       minimalServer: summary(minimalServer),
+      durable: summary(durable),
+      durableServer: summary(durableServer),
       serverP50Ms: bucketPercentile(b0, b1, 50),
       serverP99Ms: bucketPercentile(b0, b1, 99),
       acknowledged,
@@ -106,6 +132,7 @@ async function run(kind: TestDbKind) {
   } finally {
     server.closeAllConnections();
     server.close();
+    await stack.db.knex.schema.dropTableIfExists("bench_durable_inbox").catch(() => undefined);
     await stack.close();
   }
 }
@@ -125,6 +152,8 @@ async function main() {
       "server p50 ≤": r.serverP50Ms,
       "server p99 ≤": r.serverP99Ms,
       "minimal server p99": r.minimalServer.p99,
+      "durable minimal p99": r.durable.p99,
+      "durable minimal server p50 / p99": `${r.durableServer.p50} / ${r.durableServer.p99}`,
       "acked / in inbox": `${r.acknowledged} / ${r.stored}`,
     })),
   );
