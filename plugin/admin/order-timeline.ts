@@ -4,6 +4,7 @@
 // window it used), the webhooks that came back and the notes written to the ERP order. Plus
 // one "what now" line. Read-only; every query stays on an index and is bounded.
 import type { Knex } from "knex";
+import type { SendPlan } from "./send-plan";
 import type { BudgetSnapshot } from "../budget/shared-budget";
 import { num, numOrNull } from "../core/dialect";
 import type { ErpPort } from "../core/erp-port";
@@ -60,6 +61,8 @@ export interface TimelineDeps {
   now: number;
   /** The shared budget under the current config, for "waiting for the budget". */
   budget: BudgetSnapshot | null;
+  /** What the next sync will do (send-plan.ts), for "when will it be sent"; null where it cannot be computed (the CLI). */
+  plan?: SendPlan | null;
 }
 
 interface Found {
@@ -253,6 +256,8 @@ function whatNow(deps: TimelineDeps, ref: OrderRef, jobs: Row[], inbox: Row[], h
         tone: "waiting",
         text: `Queued as job ${id} and due, but nothing is sent until the plugin is configured (see the health line).`,
       };
+    const planned = deps.plan ? plannedFor(deps.plan, num(live.id)) : null;
+    if (planned) return { tone: "waiting", text: `${planned}${lastError}` };
     const full = fullWindow(budget, now);
     if (full)
       return {
@@ -286,6 +291,27 @@ function whatNow(deps: TimelineDeps, ref: OrderRef, jobs: Row[], inbox: Row[], h
     tone: "bad",
     text: 'Not in ZenFlow and nothing queued. The reconciliation (every minute) queues orders in a status that is sent; check the order\'s status and the setting "ERP order statuses to send".',
   };
+}
+
+/** "Queued as job outbox:12: the next sync sends it with 49 other orders in POST /orders at about 10:42:07 UTC …" */
+function plannedFor(plan: SendPlan, jobId: number): string | null {
+  const r = plan.requests.find((x) => x.jobIds.includes(jobId));
+  const id = `outbox:${jobId}`;
+  if (!r) {
+    const order = plan.kinds.find((k) => k.kind === "order");
+    // Beyond the jobs the plan classified one by one: only the backlog's end is known.
+    if (order && order.due > 0 && plan.throughAt && plan.requests.some((x) => x.estimated && x.kind === "order"))
+      return `Queued as job ${id} in a backlog of ${order.due} orders; at the current budget all of them are sent by ${utcFull(plan.throughAt)}.`;
+    return null;
+  }
+  const others = r.jobIds.length - 1;
+  const company = others ? ` with ${others} other change${others === 1 ? "" : "s"}` : "";
+  const held =
+    r.why === "waited" && r.notBefore > plan.generatedAt
+      ? `; while the rate budget is short it waits for a fuller batch until ${utcFull(r.notBefore)}`
+      : "";
+  const when = r.at === null ? "once the budget allows" : r.at - plan.generatedAt < 5_000 ? "within seconds" : `at about ${utcFull(r.at)}`;
+  return `Queued as job ${id}: the next sync sends it${company} in ${r.endpoint} ${when}${held}.`;
 }
 
 function fullWindow(b: BudgetSnapshot, now: number): { name: string; limit: number; reset: number } | null {
