@@ -34,7 +34,7 @@ export function renderDashboard(m: DashboardModel): string {
     <header>
       <div>
         <h1>ZenFlow sync</h1>
-        <p class="muted">As of ${utc(m.now, m.now)} · <a href="./">Refresh</a> · <a href="drift">Stock drift</a> · <a href="metrics">Metrics</a></p>
+        <p class="muted">As of ${utc(m.now, m.now)} · <a href="./">Refresh</a> · <a href="plan">Next sync</a> · <a href="drift">Stock drift</a> · <a href="metrics">Metrics</a></p>
       </div>
       <form method="get" action="./" class="search" role="search">
         <label for="q">Look up an ERP order number or SKU</label>
@@ -50,7 +50,7 @@ export function renderDashboard(m: DashboardModel): string {
     </section>
     ${m.flash ? html`<p class="flash ${m.flash.level}" role="status">${m.flash.text}</p>` : ""}
     ${m.lookup ? lookupSection(m.lookup, m.now, m.timeline?.order ? timelineSection(m.timeline, m.timeZone) : "") : ""}
-    ${glance(m)} ${budgetSection(m.budget, m.now, m.tokens.resume)} ${m.runs.map((r) => runSection(r, m.now))} ${deadLetterSection(m)}
+    ${glance(m)} ${nextSyncSection(m)} ${budgetSection(m.budget, m.now, m.tokens.resume)} ${m.runs.map((r) => runSection(r, m.now))} ${deadLetterSection(m)}
     ${failureSection(m.failures, m.now)} ${queueSection(m.counts)}
   `;
   return page("ZenFlow sync", body);
@@ -63,6 +63,24 @@ function glance(m: DashboardModel): Html {
     ${card("Waiting", String(c.pending), "changes not yet sent")} ${card("Oldest waiting", oldest, c.oldestPendingAt ? `since ${utc(c.oldestPendingAt, m.now)}` : "nothing waiting")}
     ${card("Being sent", String(c.running), "right now")} ${card("Dead letters", String(c.dead), c.dead ? "need you, see below" : "none", c.dead ? "bad" : "")}
     ${card("Last successful call", m.lastSuccessAt ? utc(m.lastSuccessAt, m.now) : "—", m.lastSuccessAt ? `${age(m.now - m.lastSuccessAt)} ago` : "none yet")}
+  </section>`;
+}
+
+/** The plan's one line, from health() (which carries it while something waits), and the way to the whole plan. */
+function nextSyncSection(m: DashboardModel): Html {
+  const plan = m.health.details?.plan as { summary?: unknown } | null | undefined;
+  const summary =
+    typeof plan?.summary === "string"
+      ? plan.summary
+      : !m.budget
+        ? "Not known until the plugin is configured."
+        : m.counts.pending
+          ? `${m.counts.pending} waiting`
+          : "Nothing waiting";
+  return html`<section id="next-sync">
+    <h2>Next sync</h2>
+    <p>${summary}</p>
+    <p><a href="plan">What will be sent, and when →</a></p>
   </section>`;
 }
 

@@ -33,11 +33,14 @@ import { readProgress, requestRun } from "../core/runs";
 import { readDriftReport } from "../sync/stock-drift";
 import { driftCsv } from "./drift-columns";
 import { renderDriftPage } from "./drift-page";
+import { renderPlanPage } from "./plan-page";
+import type { SendPlan } from "./send-plan";
 
 const RETRY = "/retry";
 const DISCARD = "/discard";
 const RESUME = "/resume";
 const DRIFT = "/drift";
+const PLAN = "/plan";
 const ACTOR = "an ERP admin (dashboard)";
 const CSRF_KEY = kvKey<{ key: string }>("admin:csrf-key");
 
@@ -53,6 +56,8 @@ export interface AdminRouteDeps {
   health(): Promise<HealthReport>;
   /** The shared budget under the current config, or null while unconfigured. */
   budget(): Promise<BudgetSnapshot | null>;
+  /** What the next sync will do, computed now (reads only), or null while unconfigured. */
+  plan(): Promise<SendPlan | null>;
   /** When this process last had a successful ZenFlow answer. */
   lastSuccessAt(): number | null;
   /** Wakes this process's workers (retried jobs are due now). */
@@ -191,6 +196,26 @@ export function mountAdminRoutes(router: Router, deps: Deps): void {
             token: signer.token(DRIFT),
           }),
         );
+    }),
+  );
+
+  router.get(
+    PLAN,
+    guard(deps, async (_req, res) => {
+      // Computed for this page: it reads the queue, the ERP and the budget, and sends nothing.
+      let plan: SendPlan | null = null;
+      let error: string | null = null;
+      try {
+        plan = await deps.plan();
+      } catch (err) {
+        error = describeError(err);
+        deps.log.warn({ err: error }, "the send plan could not be computed for the dashboard");
+      }
+      htmlHeaders(res);
+      res
+        .status(200)
+        .type("html")
+        .send(renderPlanPage({ now: deps.clock.now(), plan, error, timeZone: deps.timeZone }));
     }),
   );
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
-import { launchChromium } from "../support/browser";
+import { launchChromiumFor } from "../support/browser";
 import { testDbKinds } from "../support/db";
 import { addSandboxProduct, ROOT, startStack } from "../support/stack";
 
@@ -24,10 +24,7 @@ describe(`dashboard in a browser [${kind}]`, () => {
   it("shows a dead letter with ZenFlow's message; Retry after the fix delivers the order", async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const stack = await startStack(kind, { sandbox: { strictBarcodes: true }, plugin: { autoStart: false } });
-    const { browser } = await launchChromium().catch(async (err: unknown) => {
-      await stack.close();
-      throw err;
-    });
+    const { browser } = await launchChromiumFor(stack);
     try {
       const erp = stack.main.host.erp;
       await addSandboxProduct(stack, STOCKED, "Yerba mate 1 kg", `WH-${STOCKED}`);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readProgress } from "../../plugin/core/runs";
 import { newProduct } from "../support/builders";
-import { launchChromium } from "../support/browser";
+import { launchChromiumFor } from "../support/browser";
 import { testDbKinds } from "../support/db";
 import { eventually, ROOT, startStack } from "../support/stack";
 
@@ -24,10 +24,7 @@ const CONFIG = {
 describe(`stock drift page in a browser [${kind}]`, () => {
   it("says why the full sync stopped, makes a report on a click, lists the differing levels and downloads them as CSV", async () => {
     const stack = await startStack(kind, { config: CONFIG, plugin: { autoStart: false } });
-    const { browser } = await launchChromium().catch(async (err: unknown) => {
-      await stack.close();
-      throw err;
-    });
+    const { browser } = await launchChromiumFor(stack);
     try {
       const erp = stack.main.host.erp;
       const products = [];

@@ -6,7 +6,7 @@ import type { NewOrderInput } from "../../dev/host";
 import { clearProgress, writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
-import { addSandboxProduct, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+import { addSandboxProduct, routeAll, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
 import { admin, adminBase, dashboard, flashOf, post, tokenFor } from "../support/admin";
 
 const WEBHOOK_SECRET = "whsec_dashboard_test_secret_value";
@@ -39,7 +39,7 @@ for (const kind of testDbKinds()) {
 
     it("answers 401 without the host's admin auth, and the public router reveals no status or metrics", async () => {
       const url = adminBase(stack);
-      for (const path of ["/", "/metrics"]) {
+      for (const path of ["/", "/metrics", "/plan"]) {
         assert.equal((await fetch(`${url}${path}`, { redirect: "manual" })).status, 401, `GET ${path} without auth`);
         const wrong = await fetch(`${url}${path}`, { headers: { Authorization: "Bearer not-the-token" }, redirect: "manual" });
         assert.equal(wrong.status, 401, `GET ${path} with a wrong token`);
@@ -261,6 +261,38 @@ for (const kind of testDbKinds()) {
       assert.deepEqual([none.ok, none.message], [true, "There are no dead letters to retry."]);
     });
 
+    it("the Next sync line leads to the plan page, which lists the requests and sends nothing", async () => {
+      await stack.db.knex("zenflow_outbox").where({ status: "pending" }).update({ status: "discarded", active_key: null });
+      for (const i of [5801, 5802]) await erp().createOrder(order(i, KNOWN_BARCODE));
+      await routeAll(stack, 2);
+      const summary = "2 waiting — all sent within a minute at the current budget (1 request)";
+      // health()'s plan, which the line shows, is at most 15 s old: an earlier test's may still be cached.
+      const home = await dashboard(stack);
+      assert.match(
+        home,
+        /<section id="next-sync">\s*<h2>Next sync<\/h2>\s*<p>\d+ waiting — all sent within a minute at the current budget/,
+      );
+      assert.match(home, /<a href="plan">What will be sent, and when →<\/a>/);
+      assert.match(home, /<a href="plan">Next sync<\/a> · <a href="drift">Stock drift<\/a>/);
+
+      const mark = stack.sandbox.requests().length;
+      const res = await admin(stack, "/plan");
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-security-policy") ?? "", /frame-ancestors 'self'/);
+      const page = await res.text();
+      assert.equal(stack.sandbox.requests().length, mark, "the page sent nothing");
+      assert.ok(page.includes(`<h2>${summary}</h2>`));
+      assert.match(page, /<th scope="row">order<\/th>\s*<td class="num">2<\/td>\s*<td class="num">1<\/td>/);
+      assert.match(
+        page,
+        /<code>POST \/orders<\/code><\/td>\s*<td class="num">2<\/td>\s*<td>[^<]+<\/td>\s*<td class="message">SO-T-005801, SO-T-005802<\/td>/,
+      );
+      for (const secret of [SANDBOX_KEY, WEBHOOK_SECRET]) assert.ok(!page.includes(secret), "no secret on the page");
+
+      await stack.drain();
+      assert.match(await (await admin(stack, "/plan")).text(), /<h2>Nothing waiting: ZenFlow has everything\.<\/h2>/);
+    });
+
     it("works before the plugin is configured: says why, and the metrics still answer", async () => {
       const bare = await startStack(kind, { configure: false, plugin: { autoStart: false } });
       try {
@@ -271,6 +303,10 @@ for (const kind of testDbKinds()) {
         const page = await res.text();
         assert.match(page, /Not configured<\/span>\s*<span class="health-message">No ZenFlow API key is set/);
         assert.match(page, /Not known until the plugin is configured\./);
+        assert.match(page, /<h2>Next sync<\/h2>\s*<p>Not known until the plugin is configured\.<\/p>/);
+        const plan = await fetch(`${bare.main.host.url}/admin/plugins/zenflow/plan`, { headers });
+        assert.equal(plan.status, 200);
+        assert.match(await plan.text(), /<h2>The plugin is not configured<\/h2>/);
         assert.match(page, /<td>event_log<\/td>\s*<td>\(not routed yet\)<\/td>\s*<td>pending<\/td>\s*<td class="num">1<\/td>/);
         const metrics = await fetch(`${bare.main.host.url}/admin/plugins/zenflow/metrics`, { headers });
         assert.equal(metrics.status, 200);

@@ -11,7 +11,7 @@ import { HOUR, MINUTE, windowStart } from "../../plugin/budget/windows";
 import { newOrder, newProduct } from "../support/builders";
 import { testDbKinds } from "../support/db";
 import { scaledClock } from "../support/fast-clock";
-import { type Stack, eventually, startStack } from "../support/stack";
+import { type Stack, eventually, routeAll, startStack } from "../support/stack";
 
 const BATCH = 50;
 const engineOf = (s: Stack) => s.main.plugin.runtime()!.engine!;
@@ -46,21 +46,6 @@ function plannedAsSent(plan: SendPlan) {
 }
 
 const key = (x: { endpoint: string; refs: string[] }) => `${x.endpoint} ${x.refs.join(",")}`;
-
-/** Until `jobs` live jobs are in the outbox: the hooks' recorder writes in the background. */
-async function routeAll(stack: Stack, jobs: number): Promise<void> {
-  const parts = stack.main.plugin.runtime()!.parts;
-  await eventually(
-    async () => {
-      await parts.recorder.flush();
-      while ((await parts.eventLog.route()) > 0);
-      const n = await stack.db.knex("zenflow_outbox").where("status", "pending").count({ n: "*" }).first();
-      return Number(n!.n) === jobs;
-    },
-    15_000,
-    `${jobs} jobs in the outbox`,
-  );
-}
 
 async function tableCounts(stack: Stack): Promise<Record<string, unknown>> {
   const k = stack.db.knex;

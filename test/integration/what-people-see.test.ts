@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { runCli } from "../../plugin/cli/main";
 import { testDbKinds } from "../support/db";
-import { startStack, type Stack } from "../support/stack";
+import { newOrder } from "../support/builders";
+import { routeAll, startStack, type Stack } from "../support/stack";
 import { envelope, webhookClient } from "../support/webhooks";
 import { admin } from "../support/admin";
 
@@ -88,6 +89,28 @@ for (const kind of testDbKinds()) {
         await stack.db.knex.schema.renameTable("zenflow_id_map_away", "zenflow_id_map");
       }
       assert.ok(!stack.main.log.dump().includes(secret), "nor in the logs");
+    });
+
+    it("the plan page escapes ERP order numbers, and a plan that fails shows the database error, not the statement", async () => {
+      const hostile = `SO-<img src=x onerror=alert(1)>"'`;
+      await stack.main.host.erp.createOrder(newOrder(9901, { number: hostile }));
+      await routeAll(stack, 1);
+      const page = await (await admin(stack, "/plan")).text();
+      assert.ok(!page.includes("<img"), "no markup from the ERP");
+      assert.ok(page.includes("SO-&lt;img src=x onerror=alert(1)&gt;&quot;&#39;"), "the order number, escaped");
+
+      await stack.db.knex.schema.renameTable("zenflow_outbox", "zenflow_outbox_away");
+      try {
+        const res = await admin(stack, "/plan");
+        assert.equal(res.status, 200);
+        const failed = await res.text();
+        assert.match(failed, /The plan could not be computed: database error \S+ on zenflow_outbox/);
+        assert.ok(!failed.toLowerCase().includes("select "), "no SQL on the page");
+        assert.doesNotMatch(failed, /:\d+:\d+\)/, "no stack trace");
+      } finally {
+        await stack.db.knex.schema.renameTable("zenflow_outbox_away", "zenflow_outbox");
+      }
+      await stack.db.knex("zenflow_outbox").where({ status: "pending" }).update({ status: "discarded", active_key: null });
     });
   });
 }

@@ -41,3 +41,11 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
     source: `@sparticuz/chromium (${executablePath})`,
   };
 }
+
+/** launchChromium() for a test that already started `stack`: when no browser starts, the stack is closed first. */
+export async function launchChromiumFor(stack: { close(): Promise<void> }): Promise<LaunchedBrowser> {
+  return launchChromium().catch(async (err: unknown) => {
+    await stack.close();
+    throw err;
+  });
+}

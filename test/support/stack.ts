@@ -149,6 +149,21 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
   }
 }
 
+/** Until `jobs` live jobs are in the outbox: the hooks' recorder writes in the background, routing is the worker's. */
+export async function routeAll(stack: Stack, jobs: number): Promise<void> {
+  const parts = stack.main.plugin.runtime()!.parts;
+  await eventually(
+    async () => {
+      await parts.recorder.flush();
+      while ((await parts.eventLog.route()) > 0);
+      const n = await stack.db.knex("zenflow_outbox").where("status", "pending").count({ n: "*" }).first();
+      return Number(n!.n) === jobs;
+    },
+    15_000,
+    `${jobs} jobs in the outbox`,
+  );
+}
+
 /** What the warehouse does in ZenFlow: creates a product, which order lines then refer to by barcode. */
 export async function addSandboxProduct(stack: Stack, barcode: string, name = `Product ${barcode}`, sku = `SB-${barcode}`): Promise<void> {
   const res = await fetch(`${stack.sandbox.url}/products`, {
