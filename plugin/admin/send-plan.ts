@@ -248,7 +248,10 @@ export function assignTokens(
   return false;
 }
 
-/** "412 waiting — all sent by 11:05 UTC at the current budget (9 requests)". */
+/** A backlog through within this is "within seconds"; later, the plan names the time. */
+const SOON_MS = 10_000;
+
+/** "412 waiting — all sent by 11:05:00 UTC at the current budget (9 requests)". */
 export function planSummary(p: SendPlan): string {
   const sent = p.requests.length;
   if (!p.waiting) {
@@ -263,7 +266,7 @@ export function planSummary(p: SendPlan): string {
   const paused = p.pausedUntil ? `; sending is paused until ${utc(p.pausedUntil, p.generatedAt)} (${p.pauseReason ?? "paused"})` : "";
   if (p.beyondSimulation || p.throughAt === null)
     return `${head} — ${plural(sent, "request")}, more than the budget allows in the foreseeable time${paused}`;
-  const when = p.throughAt - p.generatedAt < MINUTE && !p.pausedUntil ? "within a minute" : `by ${utc(p.throughAt, p.generatedAt)}`;
+  const when = p.throughAt - p.generatedAt < SOON_MS && !p.pausedUntil ? "within seconds" : `by ${utc(p.throughAt, p.generatedAt)}`;
   return `${head} — all sent ${when} at the current budget (${plural(sent, "request")})${paused}`;
 }
 

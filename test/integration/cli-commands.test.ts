@@ -373,7 +373,7 @@ describe("command line", { concurrency: true }, () => {
           } else {
             assert.match(
               r.stdout,
-              /^Next sync as of .* UTC: 60 waiting — all sent within a minute at the current budget \(2 requests\)\. Nothing was sent\./,
+              /^Next sync as of .* UTC: 60 waiting — all sent within seconds at the current budget \(2 requests\)\. Nothing was sent\./,
             );
             // 60 orders within a minute, at that rate more than the hour's 1,000: the tail of 10
             // waits up to the hold bound (5 s by default) for company.

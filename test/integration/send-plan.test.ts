@@ -102,7 +102,7 @@ for (const kind of testDbKinds()) {
           [50, 50, 20],
         );
         assert.equal(plan.waiting, 123 + 30 + 2);
-        assert.match(plan.summary, /^155 waiting — all sent within a minute at the current budget \(7 requests\)$/);
+        assert.match(plan.summary, /^155 waiting — all sent within seconds at the current budget \(7 requests\)$/);
 
         await stack.drain();
         const sent = sentAsPlanned(stack.sandbox.requests().slice(mark));
@@ -199,7 +199,7 @@ for (const kind of testDbKinds()) {
         assert.equal(plan.waiting, 60);
         assert.equal(plan.requests, 2);
         assert.match(plan.throughAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-        assert.match(plan.summary, /^60 waiting — all sent within a minute at the current budget \(2 requests\)$/);
+        assert.match(plan.summary, /^60 waiting — all sent within seconds at the current budget \(2 requests\)$/);
         await stack.drain();
         const idle = await stack.main.plugin.health();
         assert.equal(idle.details?.plan, undefined, "no plan when nothing waits");
