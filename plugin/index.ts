@@ -229,7 +229,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
           readProgress(parts.state, "sync-stock"),
         ]);
         // While something waits: when it will all be through (a plan that fails is left out, never fatal).
-        const plan = engine && counts.pending > 0 ? await engine.cachedPlan().catch(() => null) : null;
+        const plan = engine && counts.pending > 0 ? await engine.cachedPlan(counts.pending).catch(() => null) : null;
         return assessHealth({
           now: clock.now(),
           configProblem,

@@ -296,7 +296,9 @@ async function buildModel(deps: Deps, req: Request, signer: Signer): Promise<Das
     q ? lookup(db, erp, q) : Promise.resolve(null),
   ]);
   const budget = await budgets.any;
-  const timeline = q ? await orderTimeline({ db, erp, now, budget: budgets.live }, q) : null;
+  // "When will it be sent?": the plan answers for an order that waits (a plan that fails only loses that line).
+  const plan = q && counts.pending ? await deps.plan().catch(() => null) : null;
+  const timeline = q ? await orderTimeline({ db, erp, now, budget: budgets.live, plan }, q) : null;
   return {
     now,
     health,

@@ -31,6 +31,8 @@ import { planTask } from "./tasks/plan";
 import { WEBHOOK_SUBSCRIPTION_TASK, webhookSubscriptionTask } from "./tasks/webhook-subscription";
 
 const PLAN_CACHE_MS = 15_000;
+/** Jobs per kind health's plan classifies one by one (the rest is estimated in full batches). */
+const HEALTH_PLAN_JOBS = 200;
 
 export class Engine {
   readonly budget: SharedBudget;
@@ -160,22 +162,25 @@ export class Engine {
     });
   }
 
-  private planCache: { at: number; plan: Promise<SendPlan> } | null = null;
+  private planCache: { at: number; pending: number; plan: Promise<SendPlan> } | null = null;
 
   /**
-   * The plan for health(), at most every 15 s: health may be polled often, and a plan reads up
-   * to PLAN_JOBS_PER_KIND records per kind from the ERP.
+   * The plan for health(): health may be polled often, and a plan reads up to
+   * HEALTH_PLAN_JOBS records per kind from the ERP. Reused while the number waiting is the
+   * same (up to 15 s), and for at most a second otherwise.
    */
-  cachedPlan(): Promise<SendPlan> {
+  cachedPlan(pending: number): Promise<SendPlan> {
     const now = this.parts.clock.now();
-    if (!this.planCache || now - this.planCache.at >= PLAN_CACHE_MS) {
-      const plan = this.plan();
-      this.planCache = { at: now, plan };
+    const c = this.planCache;
+    const fresh = c && (now - c.at < 1_000 || (c.pending === pending && now - c.at < PLAN_CACHE_MS));
+    if (!fresh) {
+      const plan = this.plan({ jobsPerKind: HEALTH_PLAN_JOBS });
+      this.planCache = { at: now, pending, plan };
       plan.catch(() => {
         if (this.planCache?.plan === plan) this.planCache = null;
       });
     }
-    return this.planCache.plan;
+    return this.planCache!.plan;
   }
 
   notifyInbox(): void {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RequestLogEntry } from "../../dev/sandbox";
+import { orderTimeline } from "../../plugin/admin/order-timeline";
 import type { SendPlan } from "../../plugin/admin/send-plan";
 import { HOUR, MINUTE, windowStart } from "../../plugin/budget/windows";
 import { newOrder, newProduct } from "../support/builders";
@@ -164,6 +165,23 @@ for (const kind of testDbKinds()) {
         assert.equal(creates[2]!.at, orders.held!.until, "the held batch leaves once its bound passed, in the next minute");
         assert.equal(minuteOf(creates[2]!.at), windowStart(now, MINUTE) + MINUTE);
         assert.equal(plan.throughAt, creates[2]!.at);
+
+        // The order timeline's "What now" says which request each order waits for, and when.
+        const whatNow = async (n: number) =>
+          (
+            await orderTimeline(
+              { db: stack.db.knex, erp: null, now: clock.now(), budget: await engineOf(stack).budget.snapshot(), plan },
+              `SO-T-${String(910_000 + n).padStart(6, "0")}`,
+            )
+          ).whatNow.text;
+        assert.match(
+          await whatNow(0),
+          /^Queued as job outbox:\d+: the next sync sends it with 49 other changes in POST \/orders within seconds\.$/,
+        );
+        assert.match(
+          await whatNow(119),
+          /^Queued as job outbox:\d+: the next sync sends it with 19 other changes in POST \/orders at about .* UTC; while the rate budget is short it waits for a fuller batch until .* UTC\.$/,
+        );
 
         engineOf(stack).worker.start();
         await eventually(async () => stack.sandbox.orders().length === 120, 60_000, "all 120 in ZenFlow");
