@@ -162,25 +162,26 @@ export class Engine {
     });
   }
 
-  private planCache: { at: number; pending: number; plan: Promise<SendPlan> } | null = null;
+  private planCache: { at: number; pending: number; plan: Promise<SendPlan>; settled: boolean } | null = null;
 
   /**
    * The plan for health(): health may be polled often, and a plan reads up to
    * HEALTH_PLAN_JOBS records per kind from the ERP. Reused while the number waiting is the
-   * same (up to 15 s), and for at most a second otherwise.
+   * same (up to 15 s); one computation at a time.
    */
   cachedPlan(pending: number): Promise<SendPlan> {
     const now = this.parts.clock.now();
     const c = this.planCache;
-    const fresh = c && (now - c.at < 1_000 || (c.pending === pending && now - c.at < PLAN_CACHE_MS));
-    if (!fresh) {
-      const plan = this.plan({ jobsPerKind: HEALTH_PLAN_JOBS });
-      this.planCache = { at: now, pending, plan };
-      plan.catch(() => {
-        if (this.planCache?.plan === plan) this.planCache = null;
-      });
-    }
-    return this.planCache!.plan;
+    if (c && (!c.settled || (c.pending === pending && now - c.at < PLAN_CACHE_MS))) return c.plan;
+    const entry = { at: now, pending, plan: this.plan({ jobsPerKind: HEALTH_PLAN_JOBS }), settled: false };
+    this.planCache = entry;
+    entry.plan.then(
+      () => (entry.settled = true),
+      () => {
+        if (this.planCache === entry) this.planCache = null;
+      },
+    );
+    return entry.plan;
   }
 
   notifyInbox(): void {
