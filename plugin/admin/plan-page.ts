@@ -27,6 +27,7 @@ const WHY: Record<PlannedSend["why"], string> = {
   plentiful: "budget plentiful: sent at once",
   full: "full batch",
   waited: "waited the hold bound",
+  alone: "a request of its own: never held",
 };
 
 export function renderPlanPage(m: PlanPageModel): string {

@@ -27,8 +27,11 @@ export interface PlannedSend {
   /** Jobs the request carries (job ids), and their ERP references (order numbers, SKUs). */
   jobIds: number[];
   refs: string[];
-  /** Why it leaves when it does: the budget is plentiful, the batch is full, the hold bound passed. */
-  why: "plentiful" | "full" | "waited";
+  /**
+   * Why it leaves when it does: the budget is plentiful, the batch is full, the hold bound
+   * passed, or it never shares a request (an edit or cancellation: never held).
+   */
+  why: "plentiful" | "full" | "waited" | "alone";
   /** The earliest it may leave (a held partial batch waits for its bound). */
   notBefore: number;
   /** The instant its token is foreseen (whose minute/hour/day windows count it), null beyond the simulation. */
@@ -122,14 +125,26 @@ export async function computeSendPlan(d: SendPlanDeps): Promise<SendPlan> {
         now: t,
       });
       if (decision.action === "none") break;
+      let claimed: QueueJob[];
+      let why: PlannedSend["why"];
       if (decision.action === "hold") {
-        // Only the tail of a backlog is ever held: it goes when its oldest job waited the bound.
-        if (!kp.held) kp.held = { jobs: window.length, until: decision.until };
-        t = decision.until;
-        continue;
+        // What cannot share a request leaves now, as the worker sends it (Worker.step).
+        const alone = k.alone ? await k.alone(window) : new Set<number>();
+        if (alone.size) {
+          claimed = window.filter((j) => alone.has(j.id));
+          rest = rest.filter((j) => !alone.has(j.id));
+          why = "alone";
+        } else {
+          // Only the tail of a backlog is ever held: it goes when its oldest job waited the bound.
+          if (!kp.held) kp.held = { jobs: window.length, until: decision.until };
+          t = decision.until;
+          continue;
+        }
+      } else {
+        claimed = rest.slice(0, decision.limit);
+        rest = rest.slice(decision.limit);
+        why = decision.why;
       }
-      const claimed = rest.slice(0, decision.limit);
-      rest = rest.slice(decision.limit);
       const planned = k.plan ? await k.plan(claimed) : claimed.map((j) => ({ endpoint: k.kind, priority: j.priority, jobIds: [j.id] }));
       const carried = new Set(planned.flatMap((p) => p.jobIds));
       kp.withoutRequest += claimed.filter((j) => !carried.has(j.id)).length;
@@ -138,7 +153,7 @@ export async function computeSendPlan(d: SendPlanDeps): Promise<SendPlan> {
           kind: k.kind,
           ...p,
           refs: p.jobIds.map((id) => refOf.get(id) ?? `#${id}`),
-          why: decision.why,
+          why,
           notBefore: t,
           at: null,
           estimated: false,

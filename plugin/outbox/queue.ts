@@ -124,7 +124,14 @@ export class JobQueue {
    * The due jobs a claim would take, in claim order, without taking them: the worker's
    * batch-hold decision and the plan view read the same rows the next claim locks.
    */
-  private pickDue(q: Knex.QueryBuilder, now: number, limit: number, kinds: string[] | undefined, columns: string[]): Knex.QueryBuilder {
+  private pickDue(
+    q: Knex.QueryBuilder,
+    now: number,
+    limit: number,
+    kinds: string[] | undefined,
+    columns: string[],
+    ids?: number[],
+  ): Knex.QueryBuilder {
     // MariaDB: the locking read must walk the claim index in claim order and stop at the
     // LIMIT. Left to itself, on a table of mostly pending rows the optimiser scans and sorts,
     // locking every row it read, and another process claiming at the same moment skips them
@@ -136,6 +143,7 @@ export class JobQueue {
       .where("status", "pending")
       .andWhere("run_at", "<=", now);
     if (kinds?.length) q.whereIn("kind", kinds);
+    if (ids) q.whereIn("id", ids);
     return q.orderBy([{ column: "priority" }, { column: "run_at" }, { column: "id" }]).limit(limit);
   }
 
@@ -215,12 +223,14 @@ export class JobQueue {
   }
 
   /** Claims up to `limit` due jobs, highest priority first, for this worker. */
-  async claim(limit: number, kinds?: string[]): Promise<QueueJob[]> {
+  /** Claims up to `limit` due jobs of these kinds (only those of `ids`, when given), in claim order. */
+  async claim(limit: number, kinds?: string[], ids?: number[]): Promise<QueueJob[]> {
+    if (ids && !ids.length) return [];
     const now = this.clock.now();
     const token = `${this.workerId}#${++this.claimSeq}`;
     const leaseUntil = now + this.leaseMs;
     const mysql = isMysql(this.db);
-    const pick = (q: Knex.QueryBuilder) => this.pickDue(q, now, limit, kinds, ["id"]);
+    const pick = (q: Knex.QueryBuilder) => this.pickDue(q, now, limit, kinds, ["id"], ids);
     const set = { status: "running", locked_by: token, lease_until: leaseUntil, updated_at: now, attempts: this.db.raw("attempts + 1") };
 
     if (mysql) {

@@ -31,6 +31,12 @@ export interface SyncHandler {
    * (the plan view). Jobs named by no request would be settled without one.
    */
   plan?(jobs: QueueJob[]): Promise<PlannedRequest[]>;
+  /**
+   * Of these jobs, those that never share a request (an edit or a cancellation of an order
+   * ZenFlow has): holding them for a fuller batch would only delay them. Read from the
+   * plugin's tables only, so that a hold decision stays cheap.
+   */
+  alone?(jobs: QueueJob[]): Promise<Set<number>>;
 }
 
 /** One request a handler would send, and the jobs it carries. */
@@ -154,17 +160,21 @@ export class Worker {
       if (running.size >= GROUPS_PER_KIND) continue;
       let limit = h.claimLimit ?? this.opts.claimLimit;
       let wholeBatches = false;
+      let only: number[] | undefined;
       if (holdPartial && h.fullBatch) {
         const d = await this.batchDecision(h.kind, h.fullBatch, limit);
         if (d.action === "none") continue;
         if (d.action === "hold") {
           this.heldUntil = this.heldUntil ? Math.min(this.heldUntil, d.until) : d.until;
-          continue;
+          // What cannot share a request goes now; the partial batch waits for company.
+          only = h.alone ? [...(await h.alone(await queue.peekDue(h.kind, limit)))] : [];
+          if (!only.length) continue;
+        } else {
+          limit = d.limit;
+          wholeBatches = d.wholeBatches;
         }
-        limit = d.limit;
-        wholeBatches = d.wholeBatches;
       }
-      let jobs = await queue.claim(limit, [h.kind]);
+      let jobs = await queue.claim(limit, [h.kind], only);
       const tail = wholeBatches ? partialTail(jobs.length, h.fullBatch!) : 0;
       if (tail) {
         // Another process claimed part of what was due: the partial rest waits for company.
@@ -207,12 +217,13 @@ export class Worker {
   }
 
   /** The kinds this worker sends, in claim order, with what the plan view needs to foresee their claims. */
-  planKinds(): { kind: string; claimLimit: number; fullBatch: number; plan?: SyncHandler["plan"] }[] {
+  planKinds(): { kind: string; claimLimit: number; fullBatch: number; plan?: SyncHandler["plan"]; alone?: SyncHandler["alone"] }[] {
     return [...this.handlers.values()].map((h) => ({
       kind: h.kind,
       claimLimit: h.claimLimit ?? this.opts.claimLimit,
       fullBatch: h.fullBatch ?? 1,
       plan: h.plan?.bind(h),
+      alone: h.alone?.bind(h),
     }));
   }
 

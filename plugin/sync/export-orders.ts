@@ -386,7 +386,17 @@ export function createOrderExporter(deps: OrderExporterDeps): SyncHandler {
     };
   }
 
-  return { kind: ORDER_KIND, run, plan };
+  /** Cancellations, and any change of an order ZenFlow has: each is a request of its own (or none). */
+  async function alone(jobs: QueueJob[]): Promise<Set<number>> {
+    const parsed = jobs.map((job) => ({ job, p: orderJobPayloadSchema.safeParse(job.payload) }));
+    const bound = await binder.toExternalMany(
+      "order",
+      parsed.flatMap((x) => (x.p.success ? [x.p.data.orderId] : [])),
+    );
+    return new Set(parsed.filter((x) => x.p.success && (x.p.data.cancel || bound.get(x.p.data.orderId)?.zenflowId)).map((x) => x.job.id));
+  }
+
+  return { kind: ORDER_KIND, run, plan, alone };
 }
 
 type UpdateAction = "webhook-bound" | "unchanged" | "lines-only" | "put";

@@ -73,7 +73,8 @@ describe(`plan page in a browser [${kind}]`, () => {
       const kinds = Object.fromEntries((await rows("#plan-kinds")).map((r) => [r[0], r.slice(1)]));
       const held = `until ${utc(oldest + 60_000, now)}`;
       // due, requests, without request, held back, being sent, not routed yet, later
-      assert.deepEqual(kinds.order, ["121", "4", "0", `21 ${held}`, "0", "0", "—"]);
+      // The edit of the bound order never shares a request: it is not held with the 20 new orders.
+      assert.deepEqual(kinds.order, ["121", "4", "0", `20 ${held}`, "0", "0", "—"]);
       assert.deepEqual(kinds.stock, ["30", "1", "0", `30 ${held}`, "0", "0", "—"]);
       assert.match(await page.locator("#plan-kinds").innerText(), /waits up to 60 s for more to join it/);
 
@@ -87,6 +88,10 @@ describe(`plan page in a browser [${kind}]`, () => {
         ],
       );
       assert.match(requests.find((r) => r[2] === "POST /orders")![5]!, /^SO-T-931000, SO-T-931001, .* … \(\+45\)$/);
+      assert.deepEqual(
+        requests.filter((r) => r[2] === "PUT /orders/:id").map((r) => [r[3], r[4], r[5]]),
+        [["1", "a request of its own: never held", "SO-T-930001"]],
+      );
       const minutes = await rows("#plan-windows");
       assert.deepEqual(
         minutes.map((r) => [r[0], r.at(-2), r.at(-1)]),

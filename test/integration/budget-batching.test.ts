@@ -86,6 +86,49 @@ for (const kind of testDbKinds()) {
       }
     });
 
+    it("while a partial batch is held, an edit and a cancellation of orders ZenFlow has leave at once (they never share a request)", async () => {
+      const clock = alignedClock(1, 2_000);
+      const stack = await startStack(kind, {
+        sandbox: { now: clock.now, limits: { perMinute: 10, perHour: 100_000, perDay: 1_000_000 } },
+        plugin: { clock, autoStart: false },
+        config: { batchHoldSeconds: 30, orderBatchSize: BATCH, rateLimitPerMinute: 10 },
+      });
+      try {
+        const erp = stack.main.host.erp;
+        const edited = await erp.createOrder(newOrder(825_001));
+        const cancelled = await erp.createOrder(newOrder(825_002));
+        await stack.drain();
+        const now = clock.now();
+        await stack.db
+          .knex("zenflow_budget")
+          .update({ minute_start: windowStart(now, MINUTE), minute_used: 6, hour_start: windowStart(now, HOUR), hour_used: 6 });
+        const mark = stack.sandbox.requests().length;
+        worker(stack.main).start();
+        await erp.createOrder(newOrder(825_100));
+        await erp.updateOrder(edited.id, { shipByDate: "2026-06-30" });
+        await erp.cancelOrder(cancelled.id, "customer cancelled");
+        const sent = () =>
+          stack.sandbox
+            .requests()
+            .slice(mark)
+            .filter((r) => r.status !== null && r.status < 300);
+        await eventually(
+          async () => sent().some((r) => r.method === "PUT") && sent().some((r) => r.path.endsWith("/cancel")),
+          10_000,
+          "the edit and the cancellation reached ZenFlow",
+        );
+        assert.equal(stack.sandbox.order(edited.number)!.assembly_date, "2026-06-30");
+        assert.equal(stack.sandbox.order(cancelled.number)!.state_name, "Cancelled");
+        assert.deepEqual(
+          sent().filter((r) => r.method === "POST" && r.path.endsWith("/orders")),
+          [],
+          "the new order still waits for company (30 s bound)",
+        );
+      } finally {
+        await stack.close();
+      }
+    });
+
     it("stock levels are held the same way: a partial bulk request waits to fill while the budget is short", async () => {
       const clock = alignedClock(1, 2_000);
       const stack = await startStack(kind, {
