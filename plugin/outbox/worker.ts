@@ -262,6 +262,7 @@ export class Worker {
     const done: QueueJob[] = [];
     const zenflowIds = new Map<number, string | undefined>();
     const entries: HistoryEntry[] = [];
+    const retryAt = new Map<string, number>();
     for (const job of jobs) {
       const r = results.get(job.id) ?? { type: "failed", error: new Error("the synchronizer returned no result for this job") };
       const base = { entityKey: job.entityKey ?? `${job.kind}:${job.id}`, erpRef: job.erpRef, kind: job.kind, jobId: job.id };
@@ -283,6 +284,14 @@ export class Worker {
           log.warn({ jobId: job.id, kind: job.kind, erpRef: job.erpRef, reason: r.message }, "job parked as dead letter");
       } else {
         const decision = this.decideRetry(job, r.error);
+        if (decision.type === "retry") {
+          // Jobs of one group that failed alike come back together, so that they leave in one
+          // request again rather than split by each one's own jitter (a batch cut in pieces
+          // costs a request per piece).
+          const key = `${decision.code}:${job.attempts}:${decision.countAttempt}`;
+          decision.at = retryAt.get(key) ?? decision.at;
+          retryAt.set(key, decision.at);
+        }
         if (decision.type === "dead") {
           await queue.kill(job, { message: decision.message, code: decision.code });
           entries.push({ ...base, outcome: "dead", message: decision.message });
