@@ -100,6 +100,27 @@ for (const kind of testDbKinds()) {
       }
     });
 
+    it("a create batch that failed goes out again as one request, not split by each order's backoff", async () => {
+      const stack = await startStack(kind, { plugin: { autoStart: false } });
+      try {
+        const erp = stack.main.host.erp;
+        const orders = [];
+        for (let i = 0; i < 12; i++) orders.push(await erp.createOrder(newOrder(61_100 + i)));
+        stack.sandbox.failNext(1, "5xx", CREATE);
+        await sendOnce(stack);
+        assert.equal(requestsOf(stack, "POST", /\/orders$/).length, 1, "one batch, refused with a 5xx");
+        await drainUntil(stack, async () => stack.sandbox.orders().length === 12, "all 12 in ZenFlow");
+        const creates = requestsOf(stack, "POST", /\/orders$/);
+        assert.deepEqual(
+          creates.map((r) => (r.body as { orders: unknown[] }).orders.length),
+          [12, 12],
+          "the failed batch and its retry, whole",
+        );
+      } finally {
+        await stack.close();
+      }
+    });
+
     it("an order bound from ZenFlow's side after a lost create answer is not PUT", async () => {
       const stack = await startStack(kind, { plugin: { autoStart: false } });
       try {
