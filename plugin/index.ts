@@ -168,6 +168,7 @@ export function createZenflowPlugin(options: PluginOptions = {}): ZenflowPlugin 
         health: () => plugin.health(),
         budget: () => (engine ? engine.budget.snapshot() : Promise.resolve(null)),
         plan: () => (engine ? engine.plan() : Promise.resolve(null)),
+        recentPlan: (pending) => (engine ? engine.cachedPlan(pending) : Promise.resolve(null)),
         lastSuccessAt: () => p.lastSuccessAt,
         // The contract names no ERP time zone: the ERP process's own (TZ) is the best guess.
         timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,

@@ -4,14 +4,12 @@
 import { page } from "./dashboard-page";
 import { oneLine, plural, utc, zoned, zoneFormatter } from "./format";
 import { type Html, html } from "./html";
-import type { KindPlan, PlannedSend, SendPlan } from "./send-plan";
+import { type KindPlan, type PlannedSend, type SendPlan, budgetUsedText, refsText } from "./send-plan";
 
 /** Requests the page lists one by one; the counts and the minutes cover all of them. */
-export const PLAN_PAGE_REQUESTS = 200;
+const PLAN_PAGE_REQUESTS = 200;
 /** Budget minutes the page lists. */
-export const PLAN_PAGE_WINDOWS = 120;
-/** ERP references a request's row names before "… (+n)". */
-const REFS_SHOWN = 5;
+const PLAN_PAGE_WINDOWS = 120;
 
 export interface PlanPageModel {
   now: number;
@@ -61,7 +59,7 @@ function planSections(p: SendPlan, now: number, timeZone: string | undefined): H
   const idle = !p.waiting && p.kinds.every((k) => !k.later && !k.running);
   const headline = html`<section id="plan-summary">
     <h2>${idle ? "Nothing waiting: ZenFlow has everything." : p.summary}</h2>
-    <p>Nothing is sent by this page. ${budgetLine(p)}</p>
+    <p>Nothing is sent by this page. ${budgetUsedText(p)}.</p>
     ${p.pausedUntil ? html`<p class="warn">Sending is paused until ${utc(p.pausedUntil, now)} (${p.pauseReason ?? "paused"}).</p>` : ""}
     ${
       idle
@@ -74,12 +72,6 @@ function planSections(p: SendPlan, now: number, timeZone: string | undefined): H
   </section>`;
   if (idle) return headline;
   return html`${headline} ${kindSection(p.kinds, now)} ${windowSection(p, now, timeZone)} ${requestSection(p.requests, now)}`;
-}
-
-function budgetLine(p: SendPlan): string {
-  const of = (used: number, limit: number) => `${used}/${Number.isFinite(limit) ? limit : "?"}`;
-  const b = p.limits;
-  return `Rate budget used: ${of(p.used.minute, b.perMinute)} this minute, ${of(p.used.hour, b.perHour)} this hour, ${of(p.used.day, b.perDay)} today.`;
 }
 
 function kindSection(kinds: KindPlan[], now: number): Html {
@@ -163,8 +155,7 @@ function windowSection(p: SendPlan, now: number, timeZone: string | undefined): 
 
 function carries(r: PlannedSend): Html | string {
   if (r.estimated) return html`<span class="muted">not read one by one</span>`;
-  const more = r.refs.length - REFS_SHOWN;
-  return oneLine(r.refs.slice(0, REFS_SHOWN).join(", ") + (more > 0 ? ` … (+${more})` : ""), 400);
+  return oneLine(refsText(r.refs), 400);
 }
 
 function requestSection(requests: PlannedSend[], now: number): Html {

@@ -58,6 +58,8 @@ export interface AdminRouteDeps {
   budget(): Promise<BudgetSnapshot | null>;
   /** What the next sync will do, computed now (reads only), or null while unconfigured. */
   plan(): Promise<SendPlan | null>;
+  /** The plan health() shows for this many waiting (computed once for both), or null while unconfigured. */
+  recentPlan(pending: number): Promise<SendPlan | null>;
   /** When this process last had a successful ZenFlow answer. */
   lastSuccessAt(): number | null;
   /** Wakes this process's workers (retried jobs are due now). */
@@ -296,8 +298,9 @@ async function buildModel(deps: Deps, req: Request, signer: Signer): Promise<Das
     q ? lookup(db, erp, q) : Promise.resolve(null),
   ]);
   const budget = await budgets.any;
-  // "When will it be sent?": the plan answers for an order that waits (a plan that fails only loses that line).
-  const plan = q && counts.pending ? await deps.plan().catch(() => null) : null;
+  // "When will it be sent?": the plan answers for an order that waits — the one health() just
+  // computed for the same page, not a second one (a plan that fails only loses that line).
+  const plan = q && counts.pending ? await deps.recentPlan(counts.pending).catch(() => null) : null;
   const timeline = q ? await orderTimeline({ db, erp, now, budget: budgets.live, plan }, q) : null;
   return {
     now,

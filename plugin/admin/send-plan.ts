@@ -263,6 +263,22 @@ export function assignTokens(
   return false;
 }
 
+/** "Rate budget used: 8/10 this minute, 8/1000 this hour, 8/10000 today" (the page and the command line). */
+export function budgetUsedText(p: Pick<SendPlan, "used" | "limits">): string {
+  const of = (used: number, limit: number) => `${used}/${Number.isFinite(limit) ? limit : "?"}`;
+  const b = p.limits;
+  return `Rate budget used: ${of(p.used.minute, b.perMinute)} this minute, ${of(p.used.hour, b.perHour)} this hour, ${of(p.used.day, b.perDay)} today`;
+}
+
+/** ERP references a request's line names before "… (+n)". */
+const REFS_SHOWN = 5;
+
+/** "SO-1, SO-2, SO-3, SO-4, SO-5 … (+45)": what a request carries, in one short line. */
+export function refsText(refs: string[]): string {
+  const more = refs.length - REFS_SHOWN;
+  return refs.slice(0, REFS_SHOWN).join(", ") + (more > 0 ? ` … (+${more})` : "");
+}
+
 /** A backlog through within this is "within seconds"; later, the plan names the time. */
 const SOON_MS = 10_000;
 

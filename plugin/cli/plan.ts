@@ -1,7 +1,7 @@
 // `zenflow-erp plan`: asks a running plugin what the next sync will do (admin/send-plan.ts),
 // waits for the answer, and prints it (a table, or everything with --json). Sends nothing.
 import { plural, utc } from "../admin/format";
-import { type StoredPlan, readStoredPlan } from "../admin/send-plan";
+import { type StoredPlan, budgetUsedText, readStoredPlan, refsText } from "../admin/send-plan";
 import type { Progress } from "../core/runs";
 import { printable } from "../core/text";
 import { type CliContext, EXIT, type FollowOptions, runCommand } from "./commands";
@@ -51,11 +51,9 @@ function table(rows: string[][]): string {
 
 export function formatPlan(p: StoredPlan, now: number): string {
   const t = (ms: number | null) => (ms ? utc(ms, now) : "-");
-  const b = p.limits;
   const lines = [
     `Next sync as of ${utc(p.generatedAt, now)}: ${p.summary}. Nothing was sent.`,
-    `Rate budget used: ${p.used.minute}/${b.perMinute} this minute, ${p.used.hour}/${b.perHour} this hour, ${p.used.day}/${b.perDay} today` +
-      (p.pausedUntil ? `; paused until ${t(p.pausedUntil)} (${printable(p.pauseReason ?? "paused")})` : ""),
+    budgetUsedText(p) + (p.pausedUntil ? `; paused until ${t(p.pausedUntil)} (${printable(p.pauseReason ?? "paused")})` : ""),
     "",
     table([
       ["kind", "due", "requests", "without request", "held back", "being sent", "not routed", "later (retries)"],
@@ -83,7 +81,7 @@ export function formatPlan(p: StoredPlan, now: number): string {
           r.endpoint,
           r.estimated ? "~" : String(r.jobIds.length),
           r.estimated ? "estimate" : r.why,
-          printable(r.refs.slice(0, 5).join(", ") + (r.refs.length > 5 ? ` … (+${r.refs.length - 5})` : "")),
+          printable(refsText(r.refs)),
         ]),
       ]),
     );

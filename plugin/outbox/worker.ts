@@ -200,7 +200,7 @@ export class Worker {
   }
 
   /** Claim now, or hold a partial batch while the budget is short (batch-hold.ts decides). */
-  async batchDecision(kind: string, fullBatch: number, claimLimit: number): Promise<BatchDecision> {
+  private async batchDecision(kind: string, fullBatch: number, claimLimit: number): Promise<BatchDecision> {
     const due = await this.opts.queue.dueSummary(kind, claimLimit);
     // The budget is read only when it could change the answer. A due count that is a whole
     // number of batches still asks: another process may claim part of it first.

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { clearRequest, pendingRequest, readProgress, requestRun, writeProgress } from "../../plugin/core/runs";
 import { newOrder } from "../support/builders";
 import { testDbKinds } from "../support/db";
-import { addSandboxProduct, eventually, ROOT, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
+import { addSandboxProduct, eventually, ROOT, routeAll, SANDBOX_KEY, type Stack, startStack } from "../support/stack";
 
 const WEBHOOK_SECRET = "whsec_cli_test_secret_value";
 const STOCKED = "7794000000015";
@@ -339,17 +339,7 @@ describe("command line", { concurrency: true }, () => {
         const state = stack.main.plugin.runtime()!.parts.state;
         const engine = stack.main.plugin.runtime()!.engine!;
         for (let i = 0; i < 60; i++) await stack.main.host.erp.createOrder(newOrder(70_000 + i));
-        const parts = stack.main.plugin.runtime()!.parts;
-        await eventually(
-          async () => {
-            await parts.recorder.flush();
-            while ((await parts.eventLog.route()) > 0);
-            const n = await stack.db.knex("zenflow_outbox").where({ status: "pending", kind: "order" }).count({ n: "*" }).first();
-            return Number(n!.n) === 60;
-          },
-          15_000,
-          "60 orders in the outbox",
-        );
+        await routeAll(stack, 60, "order");
         const mark = stack.sandbox.requests().length;
         for (const json of [true, false]) {
           const run = cli(["plan", ...(json ? ["--json"] : [])], env);

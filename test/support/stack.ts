@@ -149,14 +149,21 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
   }
 }
 
-/** Until `jobs` live jobs are in the outbox: the hooks' recorder writes in the background, routing is the worker's. */
-export async function routeAll(stack: Stack, jobs: number): Promise<void> {
+/**
+ * Until `jobs` live jobs (of `kind`, when given) are in the outbox: the hooks' recorder writes
+ * in the background, routing is the worker's.
+ */
+export async function routeAll(stack: Stack, jobs: number, kind?: string): Promise<void> {
   const parts = stack.main.plugin.runtime()!.parts;
   await eventually(
     async () => {
       await parts.recorder.flush();
       while ((await parts.eventLog.route()) > 0);
-      const n = await stack.db.knex("zenflow_outbox").where("status", "pending").count({ n: "*" }).first();
+      const n = await stack.db
+        .knex("zenflow_outbox")
+        .where({ status: "pending", ...(kind ? { kind } : {}) })
+        .count({ n: "*" })
+        .first();
       return Number(n!.n) === jobs;
     },
     15_000,
