@@ -291,13 +291,14 @@ async function buildModel(deps: Deps, req: Request, signer: Signer): Promise<Das
     deps.health(),
     queueCounts(db),
     // Without a valid config the limits are unknown; the last row still tells the last success.
-    deps.budget().then((live) => ({ live, any: live ?? latestBudget(db, now) })),
+    // Awaited inside: a promise left in the result would reject unobserved while the others run.
+    deps.budget().then(async (live) => ({ live, any: live ?? (await latestBudget(db, now)) })),
     listDeadLetters(db, 100),
     recentFailures(db, 20),
     readRuns(state),
     q ? lookup(db, erp, q) : Promise.resolve(null),
   ]);
-  const budget = await budgets.any;
+  const budget = budgets.any;
   // "When will it be sent?": the plan answers for an order that waits — the one health() just
   // computed for the same page, not a second one (a plan that fails only loses that line).
   const plan = q && counts.pending ? await deps.recentPlan(counts.pending).catch(() => null) : null;
